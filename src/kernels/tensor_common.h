@@ -1,0 +1,68 @@
+// Shared helpers of the tensor family (shape manipulation, indexing, data movement, resize).
+// Internal to src/kernels/tensor*.cc, gather*.cc, scatter*.cc, resize*.cc, shape*.cc, nms*.cc.
+//
+// Everything here only moves elements (no arithmetic), so results are trivially independent of the
+// thread count: tiles write disjoint output ranges.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/tensor.h"
+#include "kernels/kernel.h"
+
+namespace idem::kernels {
+
+// ---- The one N-D copy primitive of the family: an index-mapped gather.
+//
+// For an output of rank r, dims[d][o] is the element offset into the source contributed by output
+// index o along dimension d (already multiplied by the source stride), or kFillOffset to write the
+// fill value instead. Then, for every output index (o_0, ..., o_{r-1}) in row-major order:
+//   dst[o] = (any dims[d][o_d] == kFillOffset) ? fill : src[base + sum_d dims[d][o_d]].
+// This one helper covers Transpose (permuted strides), Slice (start + step * stride), Expand
+// (stride 0), Tile (o mod n), Pad (clamped / reflected / filled), DepthToSpace, Split and
+// Resize/Upsample nearest. Contiguous inner runs are copied with memmove.
+inline constexpr int64_t kFillOffset = -1;
+using DimOffsets = std::vector<int64_t>;
+
+// Offsets start + o * stride for o in [0, n).
+DimOffsets AffineOffsets(int64_t n, int64_t start, int64_t stride);
+
+// `dst` must be allocated with dtype == src.dtype() and numel == product of dims[d].size()
+// (its shape may differ, e.g. a 6-D view written into a 4-D output). `fill` is a one-element
+// tensor of the same dtype, or nullptr for zero / the empty string. Offsets must have been
+// validated by the caller to lie in [0, src.numel()).
+Status MapCopy(const KernelContext& ctx, const Tensor& src, int64_t base, const std::vector<DimOffsets>& dims,
+               const Tensor* fill, Tensor* dst);
+
+// Copies `count` consecutive elements src[src_off..] to dst[dst_off..] (same dtype; strings by value).
+void CopyElements(const Tensor& src, int64_t src_off, Tensor* dst, int64_t dst_off, int64_t count);
+
+// A one-element tensor of `dtype` holding `v` (float value converted like a Cast: halves by RNE,
+// integers truncated toward zero and saturated, bool = v != 0). Strings get "".
+Tensor ScalarOfDType(DType dtype, double v);
+
+// All elements of an integer tensor (int8..uint64) as int64 (uint64 above INT64_MAX saturates).
+// Error naming `what` for other dtypes.
+Result<std::vector<int64_t>> ReadInts(const KernelContext& ctx, const Tensor& t, const char* what);
+
+// Validates that an index from data lies in [-n, n) and returns it in [0, n).
+inline bool NormalizeIndex(int64_t idx, int64_t n, int64_t* out) {
+  if (idx < -n || idx >= n) return false;
+  *out = idx < 0 ? idx + n : idx;
+  return true;
+}
+
+// Axes from an attribute or input, normalized to [0, rank) and checked for duplicates.
+Result<std::vector<int64_t>> NormalizeAxes(const KernelContext& ctx, const std::vector<int64_t>& axes, int64_t rank);
+
+// Tile grain (rows) for copy loops whose rows have `inner` elements: a constant amount of work
+// per tile, derived from the shape only.
+inline int64_t RowGrain(int64_t inner) {
+  const int64_t g = 16384 / (inner > 0 ? inner : 1);
+  return g > 0 ? g : 1;
+}
+
+}  // namespace idem::kernels

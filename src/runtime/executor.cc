@@ -1,0 +1,139 @@
+#include "runtime/executor.h"
+
+#include <set>
+
+#include "kernels/registry.h"
+
+namespace idem {
+
+struct Executor::Frame {
+  const Graph* graph;
+  const std::vector<RtValue>* values;
+  const Frame* parent;
+
+  const RtValue* Lookup(const std::string& name) const {
+    for (const Frame* f = this; f != nullptr; f = f->parent) {
+      const int id = f->graph->FindValue(name);
+      if (id >= 0 && !f->graph->values[static_cast<size_t>(id)].outer_scope) return &(*f->values)[static_cast<size_t>(id)];
+    }
+    return nullptr;
+  }
+};
+
+namespace {
+
+// Names of outer-scope values that the subgraphs of `n` read (transitively), i.e. values the node
+// uses implicitly from the enclosing graph.
+void CollectOuterReads(const Graph& sub, std::set<std::string>* names) {
+  for (const Value& v : sub.values)
+    if (v.outer_scope) names->insert(v.name);
+  for (const Node& n : sub.nodes)
+    for (const auto& [_, a] : n.attributes) {
+      if (a.g) CollectOuterReads(*a.g, names);
+      for (const auto& gg : a.graphs) CollectOuterReads(*gg, names);
+    }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Executor>> Executor::Create(std::shared_ptr<const Graph> graph) {
+  std::unique_ptr<Executor> e(new Executor());
+  e->graph_ = std::move(graph);
+  IDEM_RETURN_IF_ERROR(e->Prepare(*e->graph_));
+  return e;
+}
+
+Status Executor::Prepare(const Graph& g) {
+  Plan plan;
+  const size_t nv = g.values.size();
+  std::vector<int> last_use(nv, -1);
+  for (const Node& n : g.nodes) {
+    const OpInfo* op = FindOp(n.domain, n.op_type, n.opset);
+    if (op == nullptr) {
+      const OpInfo* any = FindOpAnyOpset(n.domain, n.op_type);
+      if (any != nullptr)
+        return Unsupported("operator ", n.op_type, " (domain ", DomainName(n.domain), ") at node '", n.DisplayName(),
+                           "' is supported for opsets ", any->min_opset, " to ", any->max_opset, ", not opset ", n.opset);
+      return Unsupported("unsupported operator ", n.op_type, " (domain ", DomainName(n.domain), ", opset ", n.opset,
+                         ") at node '", n.DisplayName(), "'");
+    }
+    plan.kernels.push_back(op->kernel);
+    for (int in : n.inputs)
+      if (in >= 0) last_use[static_cast<size_t>(in)] = n.index;
+    std::set<std::string> outer;
+    for (const auto& [_, a] : n.attributes) {
+      if (a.g) {
+        IDEM_RETURN_IF_ERROR(Prepare(*a.g));
+        CollectOuterReads(*a.g, &outer);
+      }
+      for (const auto& gg : a.graphs) {
+        IDEM_RETURN_IF_ERROR(Prepare(*gg));
+        CollectOuterReads(*gg, &outer);
+      }
+    }
+    for (const std::string& name : outer) {
+      const int id = g.FindValue(name);
+      if (id >= 0) last_use[static_cast<size_t>(id)] = n.index;
+    }
+  }
+  std::vector<bool> keep(nv, false);
+  for (int o : g.outputs) keep[static_cast<size_t>(o)] = true;
+  plan.release_after.resize(g.nodes.size());
+  for (size_t v = 0; v < nv; ++v) {
+    // Values read by enclosing-scope lookups of *other* subgraphs are not tracked here, so values
+    // of subgraphs are kept for the duration of their run (they are freed with the frame).
+    if (keep[v] || last_use[v] < 0 || g.values[v].has_initializer || g.values[v].outer_scope) continue;
+    plan.release_after[static_cast<size_t>(last_use[v])].push_back(static_cast<int>(v));
+  }
+  plans_[&g] = std::move(plan);
+  return Status::Ok();
+}
+
+Result<std::vector<RtValue>> Executor::Run(std::vector<RtValue> inputs, const RunOptions& options) const {
+  return RunGraph(*graph_, std::move(inputs), nullptr, options);
+}
+
+Result<std::vector<RtValue>> Executor::RunGraph(const Graph& g, std::vector<RtValue> inputs, const Frame* parent,
+                                                const RunOptions& options) const {
+  const Plan& plan = plans_.at(&g);
+  std::vector<RtValue> values(g.values.size());
+  for (size_t i = 0; i < g.values.size(); ++i)
+    if (g.values[i].has_initializer) values[i] = g.values[i].initializer;
+  if (inputs.size() > g.inputs.size())
+    return InvalidArgument("graph '", g.name, "' takes ", g.inputs.size(), " inputs, got ", inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (!IsNone(inputs[i]) || !g.values[static_cast<size_t>(g.inputs[i])].has_initializer)
+      values[static_cast<size_t>(g.inputs[i])] = std::move(inputs[i]);
+  Frame frame{&g, &values, parent};
+  for (size_t i = 0; i < g.values.size(); ++i) {
+    if (!g.values[i].outer_scope) continue;
+    const RtValue* v = parent ? parent->Lookup(g.values[i].name) : nullptr;
+    if (v == nullptr) return Internal("outer-scope value '", g.values[i].name, "' is not available");
+    values[i] = *v;
+  }
+
+  SubgraphRunner run_sub = [&](const Graph& sub, std::vector<RtValue> sub_inputs) {
+    return RunGraph(sub, std::move(sub_inputs), &frame, options);
+  };
+  std::vector<const RtValue*> in_ptrs;
+  for (const Node& n : g.nodes) {
+    in_ptrs.clear();
+    for (int in : n.inputs) in_ptrs.push_back(in >= 0 ? &values[static_cast<size_t>(in)] : nullptr);
+    std::vector<RtValue> outs(n.outputs.size());
+    KernelContext ctx(n, in_ptrs, &outs, options.pool, options.seed, run_sub);
+    Status st = plan.kernels[static_cast<size_t>(n.index)](ctx);
+    if (!st.ok()) {
+      if (st.message().find(n.op_type + " node '") == std::string::npos) st = st.WithContext(n.Describe());
+      return st;
+    }
+    for (size_t o = 0; o < n.outputs.size(); ++o)
+      if (n.outputs[o] >= 0) values[static_cast<size_t>(n.outputs[o])] = std::move(outs[o]);
+    for (int v : plan.release_after[static_cast<size_t>(n.index)]) values[static_cast<size_t>(v)] = RtValue();
+  }
+  std::vector<RtValue> result;
+  result.reserve(g.outputs.size());
+  for (int o : g.outputs) result.push_back(values[static_cast<size_t>(o)]);
+  return result;
+}
+
+}  // namespace idem

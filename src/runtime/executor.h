@@ -1,0 +1,51 @@
+// Executes an IR graph node by node (the interpreter of the foundation; the compiled-plan runtime
+// of later issues replaces its scheduling, not its kernels).
+//
+// Thread-safe: an Executor is immutable after Create(); Run() may be called concurrently.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "core/status.h"
+#include "core/thread_pool.h"
+#include "core/value.h"
+#include "ir/graph.h"
+#include "kernels/kernel.h"
+
+namespace idem {
+
+struct RunOptions {
+  ThreadPool* pool = nullptr;
+  uint64_t seed = 0;
+};
+
+class Executor {
+ public:
+  // Resolves a kernel for every node of `graph` and its subgraphs; fails with a message naming
+  // the first node idem cannot run.
+  static Result<std::unique_ptr<Executor>> Create(std::shared_ptr<const Graph> graph);
+
+  // Runs the main graph. `inputs` are in the order of graph->inputs (monostate = use the
+  // initializer default).
+  Result<std::vector<RtValue>> Run(std::vector<RtValue> inputs, const RunOptions& options) const;
+
+  const Graph& graph() const { return *graph_; }
+
+ private:
+  struct Frame;
+  struct Plan {
+    std::vector<KernelFn> kernels;
+    std::vector<std::vector<int>> release_after;  // values to free after node i
+  };
+  Executor() = default;
+  Status Prepare(const Graph& g);
+  Result<std::vector<RtValue>> RunGraph(const Graph& g, std::vector<RtValue> inputs, const Frame* parent,
+                                        const RunOptions& options) const;
+
+  std::shared_ptr<const Graph> graph_;
+  std::map<const Graph*, Plan> plans_;
+};
+
+}  // namespace idem

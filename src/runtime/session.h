@@ -1,0 +1,55 @@
+// Session: a loaded model ready to run (the foundation's runtime entry point).
+//
+// Thread-safe: Run() may be called from several threads at once; a Session is immutable after
+// Load().
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+#include "core/thread_pool.h"
+#include "core/value.h"
+#include "ir/graph.h"
+#include "runtime/executor.h"
+
+namespace idem {
+
+struct SessionOptions {
+  int threads = 1;    // intra-op threads (changes speed, never bits)
+  uint64_t seed = 0;  // seed of random ops without a seed attribute
+};
+
+struct IoInfo {
+  std::string name;
+  ValueType type;
+  bool has_default = false;  // an input backed by an initializer may be omitted
+};
+
+class Session {
+ public:
+  static Result<std::unique_ptr<Session>> Load(const std::string& model_path, const SessionOptions& options);
+  // For models already imported (tests).
+  static Result<std::unique_ptr<Session>> FromGraph(std::shared_ptr<Graph> graph, const SessionOptions& options);
+
+  const std::vector<IoInfo>& inputs() const { return inputs_; }
+  const std::vector<IoInfo>& outputs() const { return outputs_; }
+  const Graph& graph() const { return executor_->graph(); }
+
+  // Runs with named inputs; returns outputs in the order of outputs().
+  Result<std::vector<RtValue>> Run(std::vector<std::pair<std::string, RtValue>> inputs) const;
+
+ private:
+  Session() = default;
+  std::unique_ptr<Executor> executor_;
+  std::unique_ptr<ThreadPool> pool_;
+  SessionOptions options_;
+  std::vector<IoInfo> inputs_, outputs_;
+};
+
+// True if idem has a kernel for the op at this opset (for the importer).
+bool HasKernel(const std::string& domain, const std::string& op_type, int opset);
+
+}  // namespace idem
