@@ -99,7 +99,7 @@ inline To ConvertElement(From v) {
     if constexpr (kIsInt<To>) {
       return FloatToInt<To>(static_cast<double>(c));
     } else if constexpr (kIsHalf<To>) {
-      if constexpr (std::is_same_v<decltype(c), double>) return StoreHalfFrom<To>(RoundToOddFloat(c));
+      if constexpr (std::is_same_v<From, double>) return StoreHalfFrom<To>(RoundToOddFloat(c));
       else return StoreHalfFrom<To>(c);
     } else {
       return static_cast<To>(c);  // f32 <-> f64: exact or nearest-even
@@ -204,11 +204,11 @@ Status MapUnary(KernelContext& ctx, const Tensor& x, F&& f) {
   return Status::Ok();
 }
 
-// out = f(a, b) elementwise with broadcasting, f: (ComputeT<A>, ComputeT<B>) -> ComputeT<Out>.
-// Allocates output 0.
+// out = f(a, b) elementwise over resolved shapes, f: (ComputeT<A>, ComputeT<B>) -> ComputeT<Out>.
+// Allocates output 0 with shape s.out; a and b are read as shapes s.a and s.b (same element counts
+// as the tensors).
 template <typename A, typename B, typename Out, typename F>
-Status MapBinary(KernelContext& ctx, const Tensor& a, const Tensor& b, F&& f) {
-  IDEM_ASSIGN_OR_RETURN(BinaryShapes s, ResolveBinaryShapes(ctx, a.shape(), b.shape()));
+Status MapBinaryShaped(KernelContext& ctx, const Tensor& a, const Tensor& b, const BinaryShapes& s, F&& f) {
   IDEM_ASSIGN_OR_RETURN(Tensor* y, ctx.AllocateOutput(0, DTypeOf<Out>::value, s.out));
   const A* pa = a.data<A>();
   const B* pb = b.data<B>();
@@ -217,6 +217,13 @@ Status MapBinary(KernelContext& ctx, const Tensor& a, const Tensor& b, F&& f) {
     dst[i] = Store<Out>(f(Load(pa[o[0]]), Load(pb[o[1]])));
   });
   return Status::Ok();
+}
+
+// out = f(a, b) elementwise with broadcasting (ResolveBinaryShapes). Allocates output 0.
+template <typename A, typename B, typename Out, typename F>
+Status MapBinary(KernelContext& ctx, const Tensor& a, const Tensor& b, F&& f) {
+  IDEM_ASSIGN_OR_RETURN(BinaryShapes s, ResolveBinaryShapes(ctx, a.shape(), b.shape()));
+  return MapBinaryShaped<A, B, Out>(ctx, a, b, s, f);
 }
 
 // The unary op over the input's dtype, for dtypes in kSet: out (same dtype) = op(x) on compute types.

@@ -74,7 +74,9 @@ Status LayerNormalization(KernelContext& ctx) {
   IDEM_ASSIGN_OR_RETURN(const Tensor* x, ctx.InputTensor(0));
   IDEM_ASSIGN_OR_RETURN(const Tensor* scale, ctx.InputTensor(1));
   const Tensor* bias = nullptr;
-  if (ctx.has_input(2)) IDEM_ASSIGN_OR_RETURN(bias, ctx.InputTensor(2));
+  if (ctx.has_input(2)) {
+    IDEM_ASSIGN_OR_RETURN(bias, ctx.InputTensor(2));
+  }
   IDEM_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(ctx, ctx.Int("axis", -1), x->rank()));
   const int64_t stash = ctx.Int("stash_type", 1);
   if (stash != 1 && stash != 10 && stash != 11 && stash != 16)
@@ -91,7 +93,9 @@ Status LayerNormalization(KernelContext& ctx) {
 
   IDEM_ASSIGN_OR_RETURN(std::vector<int64_t> scale_off, BroadcastOffsets(ctx, scale->shape(), norm_shape, "Scale"));
   std::vector<int64_t> bias_off;
-  if (bias) IDEM_ASSIGN_OR_RETURN(bias_off, BroadcastOffsets(ctx, bias->shape(), norm_shape, "B"));
+  if (bias) {
+    IDEM_ASSIGN_OR_RETURN(bias_off, BroadcastOffsets(ctx, bias->shape(), norm_shape, "B"));
+  }
   IDEM_ASSIGN_OR_RETURN(Tensor* y, ctx.AllocateOutput(0, x->dtype(), x->shape()));
 
   const std::string what = ctx.node().Describe() + " input 'X'";
@@ -100,7 +104,9 @@ Status LayerNormalization(KernelContext& ctx) {
     using C = ComputeT<T>;
     IDEM_ASSIGN_OR_RETURN(std::vector<C> sc, LoadFloatVector<C>(ctx, *scale, "input 'Scale'"));
     std::vector<C> bs;
-    if (bias) IDEM_ASSIGN_OR_RETURN(bs, LoadFloatVector<C>(ctx, *bias, "input 'B'"));
+    if (bias) {
+      IDEM_ASSIGN_OR_RETURN(bs, LoadFloatVector<C>(ctx, *bias, "input 'B'"));
+    }
     std::vector<C> means(static_cast<size_t>(outer)), inv_stds(static_cast<size_t>(outer));
     const T* xd = x->data<T>();
     T* yd = y->data<T>();
@@ -142,7 +148,9 @@ Status BatchNormalization(KernelContext& ctx) {
   IDEM_ASSIGN_OR_RETURN(const Tensor* x, ctx.InputTensor(0));
   const Tensor* params[4];
   const char* param_names[4] = {"scale", "B", "input_mean", "input_var"};
-  for (size_t i = 0; i < 4; ++i) IDEM_ASSIGN_OR_RETURN(params[i], ctx.InputTensor(i + 1));
+  for (size_t i = 0; i < 4; ++i) {
+    IDEM_ASSIGN_OR_RETURN(params[i], ctx.InputTensor(i + 1));
+  }
   IDEM_ASSIGN_OR_RETURN(const ChannelLayout l, GetChannelLayout(ctx, *x));
   const bool spatial = ctx.opset() >= 9 || ctx.Int("spatial", 1) != 0;
   const int64_t num_params = spatial ? l.c : l.c * l.spatial;
@@ -169,7 +177,9 @@ Status BatchNormalization(KernelContext& ctx) {
     using T = typename decltype(tag)::type;
     using C = ComputeT<T>;
     std::vector<C> p[4];
-    for (size_t i = 0; i < 4; ++i) IDEM_ASSIGN_OR_RETURN(p[i], LoadFloatVector<C>(ctx, *params[i], param_names[i]));
+    for (size_t i = 0; i < 4; ++i) {
+      IDEM_ASSIGN_OR_RETURN(p[i], LoadFloatVector<C>(ctx, *params[i], param_names[i]));
+    }
     const T* xd = x->data<T>();
     T* yd = y->data<T>();
     const int64_t plane = l.c * l.spatial;  // elements per sample

@@ -130,6 +130,41 @@ void CopyElements(const Tensor& src, int64_t src_off, Tensor* dst, int64_t dst_o
                static_cast<const char*>(src.raw()) + static_cast<size_t>(src_off) * es, static_cast<size_t>(count) * es);
 }
 
+void ZeroElements(Tensor* dst, int64_t off, int64_t count) {
+  if (count <= 0) return;
+  if (dst->dtype() == DType::kString) {
+    std::string* d = dst->data<std::string>() + off;
+    for (int64_t i = 0; i < count; ++i) d[i].clear();
+    return;
+  }
+  const size_t es = DTypeSize(dst->dtype());
+  std::memset(static_cast<char*>(dst->raw()) + static_cast<size_t>(off) * es, 0, static_cast<size_t>(count) * es);
+}
+
+std::vector<int64_t> IndexValues(const Tensor& t) {
+  std::vector<int64_t> out(static_cast<size_t>(t.numel()));
+  Status st = VisitDType<types::kAllPod>(t.dtype(), "index", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* d = t.data<T>();
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      int64_t v;
+      if constexpr (kIsFloat<T>) {
+        const double x = static_cast<double>(Load<T>(d[i]));
+        v = (x > -4.6e18 && x < 4.6e18) ? static_cast<int64_t>(x) : std::numeric_limits<int64_t>::min();
+      } else if constexpr (std::is_same_v<T, uint64_t>) {
+        v = d[i] > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ? std::numeric_limits<int64_t>::max()
+                                                                               : static_cast<int64_t>(d[i]);
+      } else {
+        v = static_cast<int64_t>(d[i]);
+      }
+      out[static_cast<size_t>(i)] = v;
+    }
+    return Status::Ok();
+  });
+  st.IgnoreError();
+  return out;
+}
+
 namespace {
 template <typename I>
 I SaturatingFromDouble(double v) {

@@ -37,6 +37,27 @@ DimOffsets AffineOffsets(int64_t n, int64_t start, int64_t stride);
 Status MapCopy(const KernelContext& ctx, const Tensor& src, int64_t base, const std::vector<DimOffsets>& dims,
                const Tensor* fill, Tensor* dst);
 
+// Calls f(TypeTag<E>{}) with the element carrier type of `dtype`: std::string for strings, else the
+// unsigned integer of the element's size (elements that are only moved, never computed on).
+template <typename F>
+Status VisitCarrier(DType dtype, F&& f) {
+  if (dtype == DType::kString) return f(TypeTag<std::string>{});
+  switch (DTypeSize(dtype)) {
+    case 1: return f(TypeTag<uint8_t>{});
+    case 2: return f(TypeTag<uint16_t>{});
+    case 4: return f(TypeTag<uint32_t>{});
+    case 8: return f(TypeTag<uint64_t>{});
+    default: return Unsupported("element type ", DTypeOnnxName(dtype), " is not supported");
+  }
+}
+
+// Sets `count` elements from dst[off] to zero bits (0, +0.0, false) or the empty string.
+void ZeroElements(Tensor* dst, int64_t off, int64_t count);
+
+// Index values of an index-like tensor of any numeric dtype as int64. Floating values are truncated
+// toward zero; NaN and values beyond +-2^62 become INT64_MIN (out of range for every check).
+std::vector<int64_t> IndexValues(const Tensor& t);
+
 // Copies `count` consecutive elements src[src_off..] to dst[dst_off..] (same dtype; strings by value).
 void CopyElements(const Tensor& src, int64_t src_off, Tensor* dst, int64_t dst_off, int64_t count);
 

@@ -1,0 +1,233 @@
+// The public CLI on bad input (malformed models, bad files, bad arguments) and its determinism
+// across thread counts. Every failure must be one line "idem: error: ...", a non-zero exit, and
+// never a crash.
+#include <gtest/gtest.h>
+#include <onnx/onnx_pb.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct CliResult {
+  int exit_code = -1;
+  bool crashed = false;
+  std::string output;
+};
+
+CliResult RunCli(const std::string& args) {
+  const std::string cmd = std::string(IDEM_CLI_PATH) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  CliResult r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.output.append(buf, n);
+  const int status = pclose(p);
+  r.crashed = WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) >= 128);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("idem_cli_test_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string Write(const std::string& name, const std::string& bytes) {
+    const fs::path p = dir_ / name;
+    std::ofstream(p, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    return p.string();
+  }
+
+  // A valid model y = Relu(x + w), x: float[2,3], w an initializer.
+  static onnx::ModelProto ValidModel() {
+    onnx::ModelProto m;
+    m.set_ir_version(8);
+    m.add_opset_import()->set_version(13);
+    onnx::GraphProto* g = m.mutable_graph();
+    g->set_name("g");
+    auto* w = g->add_initializer();
+    w->set_name("w");
+    w->set_data_type(onnx::TensorProto::FLOAT);
+    w->add_dims(2);
+    w->add_dims(3);
+    for (int i = 0; i < 6; ++i) w->add_float_data(static_cast<float>(i) - 2.5f);
+    auto* x = g->add_input();
+    x->set_name("x");
+    auto* tt = x->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(onnx::TensorProto::FLOAT);
+    tt->mutable_shape()->add_dim()->set_dim_value(2);
+    tt->mutable_shape()->add_dim()->set_dim_value(3);
+    auto* add = g->add_node();
+    add->set_op_type("Add");
+    add->set_name("add");
+    add->add_input("x");
+    add->add_input("w");
+    add->add_output("s");
+    auto* relu = g->add_node();
+    relu->set_op_type("Relu");
+    relu->set_name("relu");
+    relu->add_input("s");
+    relu->add_output("y");
+    auto* y = g->add_output();
+    y->set_name("y");
+    y->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+    return m;
+  }
+
+  std::string InputPb() {
+    onnx::TensorProto t;
+    t.set_data_type(onnx::TensorProto::FLOAT);
+    t.add_dims(2);
+    t.add_dims(3);
+    for (int i = 0; i < 6; ++i) t.add_float_data(1.0f);
+    return Write("x.pb", t.SerializeAsString());
+  }
+
+  // Expects a clean failure: non-zero exit, no crash, exactly one line naming the problem.
+  void ExpectCleanError(const CliResult& r, const std::string& needle) {
+    EXPECT_FALSE(r.crashed) << r.output;
+    EXPECT_NE(r.exit_code, 0) << r.output;
+    EXPECT_EQ(r.output.rfind("idem: error: ", 0), 0u) << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+    EXPECT_NE(r.output.find(needle), std::string::npos) << "expected '" << needle << "' in: " << r.output;
+  }
+
+  std::string RunModel(const onnx::ModelProto& m) {
+    return Write("model.onnx", m.SerializeAsString());
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(CliTest, ValidModelRunsAndWritesOutputs) {
+  const std::string model = RunModel(ValidModel());
+  const CliResult r = RunCli("run " + model + " --input x=" + InputPb() + " --output-dir " + (dir_ / "out").string() +
+                             " --print");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(fs::exists(dir_ / "out" / "y.npy"));
+  // relu(1 + (i - 2.5)) for i = 0..5 = 0, 0, 0.5, 1.5, 2.5, 3.5
+  EXPECT_NE(r.output.find("y: f32 [2,3] [0, 0, 0.5, 1.5, 2.5, 3.5]"), std::string::npos) << r.output;
+}
+
+TEST_F(CliTest, TruncatedModelIsRefused) {
+  const std::string bytes = ValidModel().SerializeAsString();
+  for (size_t cut : {bytes.size() / 4, bytes.size() / 2, bytes.size() - 3}) {
+    const std::string model = Write("trunc.onnx", bytes.substr(0, cut));
+    ExpectCleanError(RunCli("run " + model + " --input x=" + InputPb() + " --output-dir " + dir_.string()),
+                     "model");
+  }
+}
+
+TEST_F(CliTest, RandomBytesAreRefused) {
+  std::mt19937 rng(1234);
+  for (int trial = 0; trial < 20; ++trial) {
+    std::string bytes(static_cast<size_t>(16 + trial * 97), '\0');
+    for (char& c : bytes) c = static_cast<char>(rng());
+    const std::string model = Write("random.onnx", bytes);
+    const CliResult r = RunCli("run " + model + " --output-dir " + dir_.string());
+    EXPECT_FALSE(r.crashed) << r.output;
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_EQ(r.output.rfind("idem: error: ", 0), 0u) << r.output;
+  }
+  ExpectCleanError(RunCli("run " + Write("empty.onnx", "") + " --output-dir " + dir_.string()), "empty");
+}
+
+TEST_F(CliTest, WrongGraphsAreRefused) {
+  {  // a node reads a value nobody produces
+    onnx::ModelProto m = ValidModel();
+    m.mutable_graph()->mutable_node(1)->set_input(0, "nowhere");
+    ExpectCleanError(RunCli("run " + RunModel(m) + " --output-dir " + dir_.string()), "'nowhere'");
+  }
+  {  // a cycle
+    onnx::ModelProto m = ValidModel();
+    m.mutable_graph()->mutable_node(0)->set_input(0, "y");
+    ExpectCleanError(RunCli("run " + RunModel(m) + " --output-dir " + dir_.string()), "cycle");
+  }
+  {  // an unknown operator is refused at load, naming op, domain, opset and node
+    onnx::ModelProto m = ValidModel();
+    m.mutable_graph()->mutable_node(1)->set_op_type("NoSuchOp");
+    const CliResult r = RunCli("run " + RunModel(m) + " --output-dir " + dir_.string());
+    ExpectCleanError(r, "NoSuchOp (domain ai.onnx, opset 13) at node 'relu'");
+    EXPECT_EQ(r.exit_code, 3);
+  }
+  {  // a value produced twice
+    onnx::ModelProto m = ValidModel();
+    m.mutable_graph()->mutable_node(1)->set_output(0, "s");
+    ExpectCleanError(RunCli("run " + RunModel(m) + " --output-dir " + dir_.string()), "more than once");
+  }
+  {  // a graph output nobody produces
+    onnx::ModelProto m = ValidModel();
+    m.mutable_graph()->mutable_output(0)->set_name("ghost");
+    ExpectCleanError(RunCli("run " + RunModel(m) + " --output-dir " + dir_.string()), "'ghost'");
+  }
+  {  // an initializer whose data does not match its shape
+    onnx::ModelProto m = ValidModel();
+    m.mutable_graph()->mutable_initializer(0)->add_dims(7);
+    ExpectCleanError(RunCli("run " + RunModel(m) + " --output-dir " + dir_.string()), "'w'");
+  }
+  {  // no graph at all
+    onnx::ModelProto m;
+    m.set_ir_version(8);
+    ExpectCleanError(RunCli("run " + RunModel(m) + " --output-dir " + dir_.string()), "no graph");
+  }
+}
+
+TEST_F(CliTest, BadInputsAreRefused) {
+  const std::string model = RunModel(ValidModel());
+  const std::string out = " --output-dir " + dir_.string();
+  ExpectCleanError(RunCli("run " + model + out), "missing input 'x'");
+  ExpectCleanError(RunCli("run " + model + " --input x=" + dir_.string() + "/nope.pb" + out), "nope.pb");
+  ExpectCleanError(RunCli("run " + model + " --input x=" + Write("bad.pb", "\xff\xff\xff") + out), "bad.pb");
+  ExpectCleanError(RunCli("run " + model + " --input q=" + InputPb() + out), "no input named 'q'");
+  ExpectCleanError(RunCli("run " + model + " --input x" + out), "NAME=PATH");
+  onnx::TensorProto wrong;  // wrong shape
+  wrong.set_data_type(onnx::TensorProto::FLOAT);
+  wrong.add_dims(3);
+  for (int i = 0; i < 3; ++i) wrong.add_float_data(1.0f);
+  ExpectCleanError(RunCli("run " + model + " --input x=" + Write("w.pb", wrong.SerializeAsString()) + out), "shape");
+  onnx::TensorProto wrong_type;  // wrong dtype
+  wrong_type.set_data_type(onnx::TensorProto::INT64);
+  wrong_type.add_dims(2);
+  wrong_type.add_dims(3);
+  for (int i = 0; i < 6; ++i) wrong_type.add_int64_data(1);
+  ExpectCleanError(RunCli("run " + model + " --input x=" + Write("t.pb", wrong_type.SerializeAsString()) + out),
+                   "element type float");
+  const CliResult usage = RunCli("run " + model + " --threads 0" + out);
+  EXPECT_EQ(usage.exit_code, 2) << usage.output;
+}
+
+// `idem run` gives byte-identical output files for any thread count (DESIGN.md D2).
+TEST(CliDeterminismTest, ThreadCountDoesNotChangeOutputBytes) {
+  const fs::path model = fs::path(IDEM_SOURCE_DIR) / "models" / "demo_cnn.onnx";
+  const fs::path input = fs::path(IDEM_SOURCE_DIR) / "models" / "demo_cnn_input.npy";
+  ASSERT_TRUE(fs::exists(model)) << model;
+  const fs::path base = fs::temp_directory_path() / ("idem_threads_" + std::to_string(::getpid()));
+  std::string reference;
+  for (int threads : {1, 2, 3, 8}) {
+    const fs::path out = base / std::to_string(threads);
+    const CliResult r = RunCli("run " + model.string() + " --input input=" + input.string() + " --output-dir " +
+                               out.string() + " --threads " + std::to_string(threads));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    std::ifstream f(out / "probabilities.npy", std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    ASSERT_FALSE(ss.str().empty());
+    if (threads == 1) reference = ss.str();
+    else EXPECT_EQ(ss.str(), reference) << "threads=" << threads;
+  }
+  fs::remove_all(base);
+}
+
+}  // namespace
