@@ -94,6 +94,7 @@ struct Consts<float> {
                                      0x1.18f91ep-6f, 0x1.13fed4p-5f};
   // tanh(x) = x + x^3 T(x^2), |x| < 0.55.
   static constexpr float kTanhSmall = 0.55f;
+  static constexpr float kTanhOne = 10.0f;
   static constexpr float kTanhT[] = {-0x1.555554p-2f, 0x1.110feap-3f,
                                      -0x1.b9a044p-5f, 0x1.5d220ep-6f,
                                      -0x1.b13538p-8f};
@@ -182,6 +183,7 @@ struct Consts<double> {
       0x1.65a9c4dfcf8b2p-8, 0x1.1d189408314eep-6,  -0x1.e6aaa8a0a04ccp-7,
       0x1.d72b2bc8155f8p-6};
   static constexpr double kTanhSmall = 0.55;
+  static constexpr double kTanhOne = 20.0;
   static constexpr double kTanhT[] = {
       -0x1.5555555555555p-2, 0x1.1111111111032p-3,  -0x1.ba1ba1b9fec84p-5,
       0x1.664f487713373p-6,  -0x1.226e32f00cf0cp-7, 0x1.d6d339333f329p-9,
@@ -593,8 +595,18 @@ T TanhImpl(T x) {
   const T a = abs(x);
   const T z = a * a;
   const T small = std::fma(a * z, Horner(z, C::kTanhT), a);
-  const T em1 = Expm1Impl(T(2) * a);
-  const T big = T(1) - T(2) / (em1 + T(2));
+  // a >= 0.55: 1 - 2 / (e^(2a) + 1), e^(2a) and the quotient in double-word.
+  const T ac = a < C::kTanhOne ? a : C::kTanhOne;  // tanh(kTanhOne) rounds to 1
+  T e_lo;
+  const T e = ExpCore(T(2) * ac, T(0), 0, &e_lo);
+  T d_lo;
+  const T d = FastTwoSum(e, T(1), &d_lo);
+  d_lo = d_lo + e_lo;
+  const T q = T(2) / d;
+  const T q_lo = (std::fma(-q, d, T(2)) - q * d_lo) / d;
+  T u_err;
+  const T u = TwoSum(T(1), -q, &u_err);
+  const T big = u + (u_err - q_lo);
   const T r = a < C::kTanhSmall ? small : big;
   return IsNaN(x) ? x + x : copysign(r, x);
 }
@@ -860,11 +872,11 @@ T TanImpl(T x) {
 // ---------------------------------------------------------------------------
 // Inverse trigonometric functions.
 
-// atan(t) for 0 <= t <= 1.
+// atan(t) = hi + lo for 0 <= t <= 1.
 template <typename T>
-T AtanKernel(T t) {
+T AtanKernel(T t, T* lo) {
   const T z = t * t;
-  return std::fma(t * z, Horner(z, Consts<T>::kAtanA), t);
+  return FastTwoSum(t, (t * z) * Horner(z, Consts<T>::kAtanA), lo);
 }
 
 template <typename T>
@@ -874,10 +886,14 @@ T AtanImpl(T x) {
   const bool inv = a > T(1);
   const T t = inv ? T(1) / a : a;
   const T t_lo = std::fma(-t, a, T(1)) / a;  // 1/a = t + t_lo
-  const T p = AtanKernel(t);
-  // pi/2 - p - t_lo/(1+t^2), pi/2 = kPiHi/2 + kPiLo/2 (halving is exact).
-  const T corr = T(0.5) * C::kPiLo - t_lo / std::fma(t, t, T(1));
-  const T r = inv ? T(0.5) * C::kPiHi - (p - corr) : p;
+  T p_lo;
+  const T p = AtanKernel(t, &p_lo);
+  // pi/2 - p - p_lo - t_lo/(1+t^2), pi/2 = kPiHi/2 + kPiLo/2 (exact halves).
+  T d_err;
+  const T d = TwoSum(T(0.5) * C::kPiHi, -p, &d_err);
+  const T big = d + (d_err + ((T(0.5) * C::kPiLo - p_lo) -
+                              t_lo / std::fma(t, t, T(1))));
+  const T r = inv ? big : p + p_lo;
   return IsNaN(x) ? x + x : copysign(r, x);
 }
 
@@ -896,9 +912,10 @@ T Atan2Impl(T y, T x) {
   den = den == T(0) ? T(1) : den;
   const T t = num / den;
   const T t_lo = std::fma(-t, den, num) / den;  // num/den = t + t_lo
-  const T a = AtanKernel(t);
-  const T a_lo = t_lo / std::fma(t, t, T(1));
-  // result = off + sgn * a, off in {0, pi/2, pi}, as off_hi + (off_lo + ...).
+  T a_lo;
+  const T a = AtanKernel(t, &a_lo);
+  a_lo = a_lo + t_lo / std::fma(t, t, T(1));
+  // result = off + sgn * (a + a_lo), off in {0, pi/2, pi}, summed error-free.
   const T half_hi = T(0.5) * C::kPiHi;
   const T half_lo = T(0.5) * C::kPiLo;
   const bool xneg = signbit(x);
@@ -908,7 +925,9 @@ T Atan2Impl(T y, T x) {
   off_hi = xneg ? (swap ? half_hi : C::kPiHi) : off_hi;
   off_lo = xneg ? (swap ? half_lo : C::kPiLo) : off_lo;
   sgn = xneg ? -sgn : sgn;
-  const T r = off_hi + std::fma(sgn, a, std::fma(sgn, a_lo, off_lo));
+  T u_err;
+  const T u = TwoSum(off_hi, sgn * a, &u_err);
+  const T r = u + (u_err + std::fma(sgn, a_lo, off_lo));
   return IsNaN(x) || IsNaN(y) ? x + y : copysign(r, y);
 }
 
