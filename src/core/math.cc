@@ -14,6 +14,17 @@
 
 #include "core/math.h"
 
+// The formulas must not be contracted or reassociated.  The build passes
+// -ffp-contract=off; these make the file safe even without it.
+#if defined(__FAST_MATH__)
+#error "core/math.cc must not be compiled with -ffast-math"
+#endif
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
 #include <bit>
 #include <cmath>  // std::fma and std::sqrt only (IEEE correctly rounded).
 #include <cstdint>
@@ -487,9 +498,7 @@ T LogDW(T x, T* lo) {
   return hi;
 }
 
-// True when the finite value y is an integer (y + 0 handles -0).
-template <typename T>
-bool IsInt(T y);
+// Integral part, exact: clears the fraction bits (signed zero for |x| < 1).
 template <typename T>
 T TruncImpl(T x) {
   using C = Consts<T>;
@@ -502,15 +511,20 @@ T TruncImpl(T x) {
   const U frac = C::kMantMask >> e;
   return FromBits<T>(u & ~frac);
 }
+
+// True for integral y, including +-Inf; false for NaN.
 template <typename T>
 bool IsInt(T y) {
   return TruncImpl(y) == y;
 }
 
+// x^y = e^(y log|x|) with log|x| and the product in double-word arithmetic
+// (relative error ~2^-(2p-10)), so the only significant rounding is the
+// exponential's.  Special cases are applied afterwards in Annex F order.
 template <typename T>
 T PowImpl(T x, T y) {
   const T ax = abs(x);
-  const bool y_int = IsInt(y);  // false for Inf/NaN? Inf: trunc(Inf)==Inf
+  const bool y_int = IsInt(y);
   const bool y_odd = y_int && !IsInt(y * T(0.5)) && isfinite(y);
   // General case |x|^y = e^(y log|x|) with a double-word logarithm.
   T l_lo;
@@ -535,6 +549,11 @@ T PowImpl(T x, T y) {
     r = ax == T(1) ? T(1)
                    : ((ax < T(1)) == (y > T(0)) ? T(0) : Inf<T>());
   }
+  // Correctly rounded shortcuts (pow(x, 2) == x * x, pow(x, 1) == x, ...).
+  if (y == T(1)) r = x;
+  if (y == T(2)) r = x * x;
+  if (y == T(-1)) r = T(1) / x;
+  if (y == T(0.5) && x > -Inf<T>()) r = std::sqrt(x) + T(0);  // +0 for -0
   if (IsNaN(x) || IsNaN(y)) r = x + y;
   if (y == T(0) || x == T(1)) r = T(1);
   return r;
@@ -619,7 +638,9 @@ T SinhImpl(T x) {
   const T small = std::fma(a * z, Horner(z, C::kSinhS), a);
   T h_lo;
   const T h = ExpCore(a, T(0), -1, &h_lo);  // e^a / 2, no premature overflow
-  const T big = h + (h_lo - T(0.25) / h);
+  // 0.25/(h + h_lo) = q - h_lo (q/h), q/h ~ 4 q^2.
+  const T q = T(0.25) / h;
+  const T big = h + (std::fma(T(4) * q * q, h_lo, h_lo) - q);
   const T r = a < T(1) ? small : big;
   return IsNaN(x) ? x + x : copysign(r, x);
 }
@@ -628,7 +649,8 @@ template <typename T>
 T CoshImpl(T x) {
   T h_lo;
   const T h = ExpCore(abs(x), T(0), -1, &h_lo);
-  const T r = h + (h_lo + T(0.25) / h);
+  const T q = T(0.25) / h;  // 0.25/(h + h_lo) = q - h_lo (q/h), q/h ~ 4 q^2
+  const T r = h + (std::fma(T(-4) * q * q, h_lo, h_lo) + q);
   return IsNaN(x) ? x + x : r;
 }
 
@@ -885,7 +907,8 @@ T AtanImpl(T x) {
   const T a = abs(x);
   const bool inv = a > T(1);
   const T t = inv ? T(1) / a : a;
-  const T t_lo = std::fma(-t, a, T(1)) / a;  // 1/a = t + t_lo
+  // 1/a = t + t_lo (t_lo = 0 for a = Inf).
+  const T t_lo = a < Inf<T>() ? std::fma(-t, a, T(1)) / a : T(0);
   T p_lo;
   const T p = AtanKernel(t, &p_lo);
   // pi/2 - p - p_lo - t_lo/(1+t^2), pi/2 = kPiHi/2 + kPiLo/2 (exact halves).
@@ -911,7 +934,8 @@ T Atan2Impl(T y, T x) {
   den = both_inf ? T(1) : den;
   den = den == T(0) ? T(1) : den;
   const T t = num / den;
-  const T t_lo = std::fma(-t, den, num) / den;  // num/den = t + t_lo
+  // num/den = t + t_lo (t_lo = 0 for den = Inf).
+  const T t_lo = den < Inf<T>() ? std::fma(-t, den, num) / den : T(0);
   T a_lo;
   const T a = AtanKernel(t, &a_lo);
   a_lo = a_lo + t_lo / std::fma(t, t, T(1));
@@ -999,7 +1023,7 @@ T ErfImpl(T x) {
   const T bb = b * b;
   const T bb_lo = std::fma(b, b, -bb);
   const T e = ExpCore(-bb, -bb_lo, 0);
-  const T big = T(1) - e * ErfcScaled(b > T(1) ? b : T(1));
+  const T big = std::fma(-e, ErfcScaled(b > T(1) ? b : T(1)), T(1));
   const T r = a < T(1) ? small : big;
   return IsNaN(x) ? x + x : copysign(r, x);
 }
