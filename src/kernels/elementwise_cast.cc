@@ -189,7 +189,10 @@ std::string FormatLikeNumpy(const Decimal& d, double value) {
     return s;
   }
   s += g[0];
-  if (n > 1) s += "." + g.substr(1);
+  if (n > 1) {
+    s += '.';
+    s.append(g, 1, std::string::npos);
+  }
   s += d.exp10 < 0 ? "e-" : "e+";
   const int e = d.exp10 < 0 ? -d.exp10 : d.exp10;
   if (e < 10) s += '0';

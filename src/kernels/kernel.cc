@@ -3,14 +3,17 @@
 namespace idem {
 
 const RtValue& KernelContext::input_value(size_t i) const {
-  IDEM_CHECK(i < inputs_.size() && inputs_[i] != nullptr, "input ", i, " of ", node_.Describe());
+  static const RtValue kNone;
+  if (i >= inputs_.size() || inputs_[i] == nullptr) return kNone;
   return *inputs_[i];
 }
 
 const Tensor& KernelContext::input(size_t i) const {
-  const RtValue& v = input_value(i);
-  IDEM_CHECK(IsTensor(v), "input ", i, " of ", node_.Describe(), " is not a tensor");
-  return std::get<Tensor>(v);
+  // A model can put a sequence or nothing where a kernel expects a tensor; instead of aborting,
+  // hand out an undefined tensor, which every kernel rejects through its dtype dispatch.
+  static const Tensor kUndefined;
+  if (i >= inputs_.size() || inputs_[i] == nullptr || !IsTensor(*inputs_[i])) return kUndefined;
+  return std::get<Tensor>(*inputs_[i]);
 }
 
 Result<const Tensor*> KernelContext::InputTensor(size_t i) const {

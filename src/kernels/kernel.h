@@ -38,11 +38,12 @@ class KernelContext {
   size_t num_inputs() const { return inputs_.size(); }
   // True if input i was given (not omitted, not an empty optional).
   bool has_input(size_t i) const { return i < inputs_.size() && inputs_[i] && !IsNone(*inputs_[i]); }
-  // The tensor of input i. Precondition: has_input(i) and it is a tensor — use InputTensor() when
-  // the model could put something else there.
+  // The tensor of input i; an undefined Tensor (dtype kUndefined, no data) if input i is omitted
+  // or not a tensor — kernels reject that through their dtype dispatch. InputTensor() gives an
+  // error naming the node instead.
   const Tensor& input(size_t i) const;
   Result<const Tensor*> InputTensor(size_t i) const;
-  const RtValue& input_value(size_t i) const;  // precondition: i < num_inputs() and not omitted
+  const RtValue& input_value(size_t i) const;  // an empty RtValue if omitted
 
   // ---- outputs
   size_t num_outputs() const { return outputs_->size(); }

@@ -87,6 +87,7 @@ Status Squeeze(KernelContext& ctx) {
   IDEM_ASSIGN_OR_RETURN(const Tensor* x, ctx.InputTensor(0));
   bool given = false;
   IDEM_ASSIGN_OR_RETURN(std::vector<int64_t> axes, AxesAttrOrInput(ctx, 13, &given));
+  given = given && !axes.empty();  // empty axes = squeeze every dimension of size 1
   IDEM_ASSIGN_OR_RETURN(axes, NormalizeAxes(ctx, axes, x->rank()));
   std::set<int64_t> drop(axes.begin(), axes.end());
   Shape out;

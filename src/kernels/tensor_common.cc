@@ -31,7 +31,7 @@ void MapCopyTyped(const KernelContext& ctx, const E* src, int64_t base, const st
   const int64_t rows = numel / inner;
   bool inner_contiguous = true;
   for (int64_t i = 0; i < inner; ++i)
-    if (last[static_cast<size_t>(i)] < 0 || last[static_cast<size_t>(i)] != last[0] + i) inner_contiguous = false;
+    if (last[static_cast<size_t>(i)] == kFillOffset || last[static_cast<size_t>(i)] != last[0] + i) inner_contiguous = false;
 
   ctx.ParallelFor(rows, RowGrain(inner), [&](int64_t begin, int64_t end) {
     // Odometer over the outer dims (0 .. rank-2), seeded at row `begin`.
@@ -47,8 +47,8 @@ void MapCopyTyped(const KernelContext& ctx, const E* src, int64_t base, const st
       bool filled = false;
       for (size_t d = 0; d + 1 < rank; ++d) {
         const int64_t o = dims[d][static_cast<size_t>(idx[d])];
-        if (o < 0) filled = true;
-        off += o;
+        if (o == kFillOffset) filled = true;
+        else off += o;
       }
       E* out = dst + row * inner;
       if (filled) {
@@ -58,7 +58,7 @@ void MapCopyTyped(const KernelContext& ctx, const E* src, int64_t base, const st
       } else {
         for (int64_t i = 0; i < inner; ++i) {
           const int64_t o = last[static_cast<size_t>(i)];
-          out[i] = o < 0 ? fill : src[off + o];
+          out[i] = o == kFillOffset ? fill : src[off + o];
         }
       }
       for (size_t d = rank - 1; d-- > 0;) {

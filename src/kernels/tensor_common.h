@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -24,7 +25,8 @@ namespace idem::kernels {
 // This one helper covers Transpose (permuted strides), Slice (start + step * stride), Expand
 // (stride 0), Tile (o mod n), Pad (clamped / reflected / filled), DepthToSpace, Split and
 // Resize/Upsample nearest. Contiguous inner runs are copied with memmove.
-inline constexpr int64_t kFillOffset = -1;
+// Offsets may be negative (negative steps relative to `base`); kFillOffset is the marker.
+inline constexpr int64_t kFillOffset = std::numeric_limits<int64_t>::min();
 using DimOffsets = std::vector<int64_t>;
 
 // Offsets start + o * stride for o in [0, n).
@@ -33,7 +35,7 @@ DimOffsets AffineOffsets(int64_t n, int64_t start, int64_t stride);
 // `dst` must be allocated with dtype == src.dtype() and numel == product of dims[d].size()
 // (its shape may differ, e.g. a 6-D view written into a 4-D output). `fill` is a one-element
 // tensor of the same dtype, or nullptr for zero / the empty string. Offsets must have been
-// validated by the caller to lie in [0, src.numel()).
+// validated by the caller so that base + sum of offsets lies in [0, src.numel()).
 Status MapCopy(const KernelContext& ctx, const Tensor& src, int64_t base, const std::vector<DimOffsets>& dims,
                const Tensor* fill, Tensor* dst);
 

@@ -292,6 +292,36 @@ class Importer {
     return at;
   }
 
+  // Arity, required inputs and attribute types against the ONNX schema, so kernels can rely on
+  // them and a malformed node is refused at load with a message naming it.
+  static Status CheckAgainstSchema(const onnx::NodeProto& np, const onnx::OpSchema& schema, const std::string& label) {
+    if (np.input_size() < schema.min_input() || np.input_size() > schema.max_input())
+      return InvalidModel(label, ": has ", np.input_size(), " inputs, the operator takes ", schema.min_input(),
+                          schema.max_input() != schema.min_input() ? StrCat(" to ", schema.max_input()) : "");
+    if (np.output_size() < schema.min_output() || np.output_size() > schema.max_output())
+      return InvalidModel(label, ": has ", np.output_size(), " outputs, the operator produces ", schema.min_output(),
+                          schema.max_output() != schema.min_output() ? StrCat(" to ", schema.max_output()) : "");
+    const auto& formal = schema.inputs();
+    for (size_t i = 0; i < formal.size() && static_cast<int>(i) < np.input_size(); ++i)
+      if (formal[i].GetOption() == onnx::OpSchema::Single && np.input(static_cast<int>(i)).empty())
+        return InvalidModel(label, ": required input ", i, " ('", formal[i].GetName(), "') is missing");
+    for (const auto& a : np.attribute()) {
+      auto it = schema.attributes().find(a.name());
+      if (it == schema.attributes().end() || a.type() == onnx::AttributeProto::UNDEFINED) continue;
+      if (it->second.type != a.type())
+        return InvalidModel(label, ": attribute '", a.name(), "' must be of type ",
+                            onnx::AttributeProto_AttributeType_Name(it->second.type), ", got ",
+                            onnx::AttributeProto_AttributeType_Name(a.type()));
+    }
+    for (const auto& [name, attr] : schema.attributes()) {
+      if (!attr.required) continue;
+      bool present = false;
+      for (const auto& a : np.attribute()) present = present || a.name() == name;
+      if (!present) return InvalidModel(label, ": required attribute '", name, "' is missing");
+    }
+    return Status::Ok();
+  }
+
   // Input types of a node as far as shape inference knows them (for context-dependent functions).
   std::vector<onnx::TypeProto> InputTypes(const onnx::NodeProto& n, const Graph& g) {
     std::vector<onnx::TypeProto> types;
@@ -360,6 +390,9 @@ class Importer {
         IDEM_RETURN_IF_ERROR(ConvertNode(bn, g, scope, body_opsets, prov, depth, fn_depth + 1, types));
       return Status::Ok();
     }
+
+    if (const onnx::OpSchema* schema = onnx::OpSchemaRegistry::Schema(np.op_type(), opset, domain))
+      IDEM_RETURN_IF_ERROR(CheckAgainstSchema(np, *schema, label));
 
     Node node;
     node.name = np.name();
