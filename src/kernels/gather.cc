@@ -89,7 +89,8 @@ Status GatherND(KernelContext& ctx) {
   const int64_t r = x->rank(), q = it->rank();
   const int64_t b = ctx.opset() >= 12 ? ctx.Int("batch_dims", 0) : 0;
   if (r < 1 || q < 1) return ctx.Error("data and indices must have rank >= 1");
-  if (b < 0 || b >= std::min(r, q)) return ctx.Error("batch_dims ", b, " must be in [0, min(rank(data), rank(indices)))");
+  if (b < 0 || b >= std::min(r, q))
+    return ctx.Error("batch_dims ", b, " must be in [0, min(rank(data), rank(indices)))");
   for (int64_t d = 0; d < b; ++d)
     if (x->dim(d) != it->dim(d))
       return ctx.Error("batch dimension ", d, " differs: data ", ShapeToString(x->shape()), ", indices ",
@@ -156,7 +157,8 @@ Status OneHot(KernelContext& ctx) {
   if (!IsInt(dt->dtype()) && !IsFloat(dt->dtype()))
     return ctx.Error("depth must be numeric, got ", DTypeOnnxName(dt->dtype()));
   if (dt->numel() != 1) return ctx.Error("depth must have one element, got shape ", ShapeToString(dt->shape()));
-  if (vt->numel() != 2) return ctx.Error("values must have two elements [off, on], got shape ", ShapeToString(vt->shape()));
+  if (vt->numel() != 2)
+    return ctx.Error("values must have two elements [off, on], got shape ", ShapeToString(vt->shape()));
   const int64_t depth = IndexValues(*dt)[0];
   if (depth < 1 || depth > (int64_t{1} << 40)) return ctx.Error("depth ", depth, " must be positive");
   const int64_t r = it->rank();
@@ -184,7 +186,8 @@ Status OneHot(KernelContext& ctx) {
     ctx.ParallelFor(outer * depth, RowGrain(inner), [&](int64_t begin, int64_t end) {
       for (int64_t row = begin; row < end; ++row) {
         const int64_t a = row / depth, d = row % depth;
-        for (int64_t i = 0; i < inner; ++i) o[row * inner + i] = v[hot[static_cast<size_t>(a * inner + i)] == d ? 1 : 0];
+        for (int64_t i = 0; i < inner; ++i)
+          o[row * inner + i] = v[hot[static_cast<size_t>(a * inner + i)] == d ? 1 : 0];
       }
     });
     return Status::Ok();

@@ -32,8 +32,10 @@ template <typename T>
 T Combine(Reduction red, T a, T b) {
   if constexpr (std::is_same_v<T, bool>) {
     switch (red) {
-      case Reduction::kAdd: case Reduction::kMax: return a || b;
-      case Reduction::kMul: case Reduction::kMin: return a && b;
+      case Reduction::kAdd:
+      case Reduction::kMax: return a || b;
+      case Reduction::kMul:
+      case Reduction::kMin: return a && b;
       default: return b;
     }
   } else if constexpr (kIsFloat<T>) {
@@ -62,8 +64,7 @@ T Combine(Reduction red, T a, T b) {
 Status ApplyUpdates(const KernelContext& ctx, Reduction red, const Tensor& updates, const std::vector<int64_t>& dst,
                     int64_t inner, Tensor* out) {
   if (red == Reduction::kNone) {
-    for (size_t i = 0; i < dst.size(); ++i)
-      CopyElements(updates, static_cast<int64_t>(i) * inner, out, dst[i], inner);
+    for (size_t i = 0; i < dst.size(); ++i) CopyElements(updates, static_cast<int64_t>(i) * inner, out, dst[i], inner);
     return Status::Ok();
   }
   if (updates.dtype() == DType::kString) return ctx.Error("reduction is not defined for strings");

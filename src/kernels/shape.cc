@@ -66,7 +66,8 @@ Status Reshape(KernelContext& ctx) {
       return ctx.Error("shape ", ShapeToString(req), " has the invalid dimension ", d);
     }
     out[i] = d;
-    if (d != 0 && known > std::numeric_limits<int64_t>::max() / d) return ctx.Error("shape ", ShapeToString(req), " is too large");
+    if (d != 0 && known > std::numeric_limits<int64_t>::max() / d)
+      return ctx.Error("shape ", ShapeToString(req), " is too large");
     known *= d;
   }
   if (infer >= 0) {
@@ -230,8 +231,10 @@ Status EyeLike(KernelContext& ctx) {
   return VisitDType<types::kAllPod>(dt, "EyeLike output", [&](auto tag) {
     using T = typename decltype(tag)::type;
     T one;
-    if constexpr (std::is_same_v<T, bool>) one = true;
-    else one = Store<T>(static_cast<ComputeT<T>>(1));
+    if constexpr (std::is_same_v<T, bool>)
+      one = true;
+    else
+      one = Store<T>(static_cast<ComputeT<T>>(1));
     for (int64_t i = 0; i < rows; ++i) {
       if (k > cols || k < -rows) break;  // no diagonal element inside (also avoids overflow below)
       const int64_t j = i + k;

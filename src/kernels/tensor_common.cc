@@ -1,10 +1,11 @@
 // Shared helpers of the tensor family: the index-mapped N-D copy, element copies, small converters.
+#include "kernels/tensor_common.h"
+
 #include <algorithm>
 #include <cstring>
 #include <limits>
 #include <set>
 
-#include "kernels/tensor_common.h"
 #include "kernels/util.h"
 
 namespace idem::kernels {
@@ -31,7 +32,8 @@ void MapCopyTyped(const KernelContext& ctx, const E* src, int64_t base, const st
   const int64_t rows = numel / inner;
   bool inner_contiguous = true;
   for (int64_t i = 0; i < inner; ++i)
-    if (last[static_cast<size_t>(i)] == kFillOffset || last[static_cast<size_t>(i)] != last[0] + i) inner_contiguous = false;
+    if (last[static_cast<size_t>(i)] == kFillOffset || last[static_cast<size_t>(i)] != last[0] + i)
+      inner_contiguous = false;
 
   ctx.ParallelFor(rows, RowGrain(inner), [&](int64_t begin, int64_t end) {
     // Odometer over the outer dims (0 .. rank-2), seeded at row `begin`.
@@ -47,8 +49,10 @@ void MapCopyTyped(const KernelContext& ctx, const E* src, int64_t base, const st
       bool filled = false;
       for (size_t d = 0; d + 1 < rank; ++d) {
         const int64_t o = dims[d][static_cast<size_t>(idx[d])];
-        if (o == kFillOffset) filled = true;
-        else off += o;
+        if (o == kFillOffset)
+          filled = true;
+        else
+          off += o;
       }
       E* out = dst + row * inner;
       if (filled) {
@@ -91,12 +95,11 @@ Status MapCopy(const KernelContext& ctx, const Tensor& src, int64_t base, const 
   switch (src.dtype()) {
     case DType::kString: {
       const std::string empty;
-      MapCopyTyped<std::string>(ctx, src.data<std::string>(), base, dims,
-                                fill ? fill->data<std::string>()[0] : empty, dst->data<std::string>(), numel);
+      MapCopyTyped<std::string>(ctx, src.data<std::string>(), base, dims, fill ? fill->data<std::string>()[0] : empty,
+                                dst->data<std::string>(), numel);
       return Status::Ok();
     }
-    default:
-      break;
+    default: break;
   }
   switch (DTypeSize(src.dtype())) {
     case 1:
@@ -114,8 +117,7 @@ Status MapCopy(const KernelContext& ctx, const Tensor& src, int64_t base, const 
       MapCopyTyped<uint64_t>(ctx, src.data<uint64_t>(), base, dims, FillOf<uint64_t>(fill), dst->data<uint64_t>(),
                              numel);
       return Status::Ok();
-    default:
-      return ctx.UnsupportedError("element type ", DTypeOnnxName(src.dtype()), " is not supported");
+    default: return ctx.UnsupportedError("element type ", DTypeOnnxName(src.dtype()), " is not supported");
   }
 }
 
@@ -127,7 +129,8 @@ void CopyElements(const Tensor& src, int64_t src_off, Tensor* dst, int64_t dst_o
   }
   const size_t es = DTypeSize(src.dtype());
   std::memmove(static_cast<char*>(dst->raw()) + static_cast<size_t>(dst_off) * es,
-               static_cast<const char*>(src.raw()) + static_cast<size_t>(src_off) * es, static_cast<size_t>(count) * es);
+               static_cast<const char*>(src.raw()) + static_cast<size_t>(src_off) * es,
+               static_cast<size_t>(count) * es);
 }
 
 void ZeroElements(Tensor* dst, int64_t off, int64_t count) {
@@ -153,7 +156,7 @@ std::vector<int64_t> IndexValues(const Tensor& t) {
         v = (x > -4.6e18 && x < 4.6e18) ? static_cast<int64_t>(x) : std::numeric_limits<int64_t>::min();
       } else if constexpr (std::is_same_v<T, uint64_t>) {
         v = d[i] > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ? std::numeric_limits<int64_t>::max()
-                                                                               : static_cast<int64_t>(d[i]);
+                                                                              : static_cast<int64_t>(d[i]);
       } else {
         v = static_cast<int64_t>(d[i]);
       }

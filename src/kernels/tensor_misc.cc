@@ -41,7 +41,8 @@ Status Range(KernelContext& ctx) {
       using C = ComputeT<T>;
       const C start = Load<T>(ts->data<T>()[0]), limit = Load<T>(tl->data<T>()[0]), delta = Load<T>(td->data<T>()[0]);
       if (delta == 0) return ctx.Error("delta must not be zero");
-      const double q = math::ceil((static_cast<double>(limit) - static_cast<double>(start)) / static_cast<double>(delta));
+      const double q =
+          math::ceil((static_cast<double>(limit) - static_cast<double>(start)) / static_cast<double>(delta));
       if (q != q || q > kMaxRangeCount) return ctx.Error("range (", start, ", ", limit, ", ", delta, ") is too long");
       n = q > 0 ? static_cast<int64_t>(q) : 0;
       IDEM_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, ts->dtype(), {n}));
@@ -76,9 +77,12 @@ Status NonZero(KernelContext& ctx) {
     const T* d = x->data<T>();
     for (int64_t i = 0; i < x->numel(); ++i) {
       bool nz;
-      if constexpr (std::is_same_v<T, std::string>) nz = !d[i].empty();
-      else if constexpr (std::is_same_v<T, bool>) nz = d[i];
-      else nz = Load<T>(d[i]) != 0;
+      if constexpr (std::is_same_v<T, std::string>)
+        nz = !d[i].empty();
+      else if constexpr (std::is_same_v<T, bool>)
+        nz = d[i];
+      else
+        nz = Load<T>(d[i]) != 0;
       if (nz) hits.push_back(i);
     }
     return Status::Ok();

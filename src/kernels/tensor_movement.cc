@@ -136,7 +136,8 @@ Status Split(KernelContext& ctx) {
       IDEM_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(k, x->dtype(), s));
       if (y->numel() > 0) {
         ctx.ParallelFor(outer, RowGrain(len * inner), [&](int64_t begin, int64_t end) {
-          for (int64_t o = begin; o < end; ++o) CopyElements(*x, (o * n + start) * inner, y, o * len * inner, len * inner);
+          for (int64_t o = begin; o < end; ++o)
+            CopyElements(*x, (o * n + start) * inner, y, o * len * inner, len * inner);
         });
       }
     }
@@ -300,7 +301,8 @@ Status Pad(KernelContext& ctx) {
     const int64_t n = x->shape()[d];
     const int64_t b = pads[d], e = pads[d + static_cast<size_t>(r)];
     const int64_t limit = int64_t{1} << 40;
-    if (b > limit || e > limit || b < -limit || e < -limit) return ctx.Error("pads ", ShapeToString(pads), " are too large");
+    if (b > limit || e > limit || b < -limit || e < -limit)
+      return ctx.Error("pads ", ShapeToString(pads), " are too large");
     out[d] = n + b + e;
     if (out[d] < 0)
       return ctx.Error("pads ", ShapeToString(pads), " give a negative size for axis ", d, " of ",
@@ -360,12 +362,9 @@ Status BlockRearrange(KernelContext& ctx, BlockLayout layout) {
     // Output viewed as [N, c, H, b1, W, b2]; the input channel is (b1, b2, c) for DCR, (c, b1, b2) for CRD.
     const int64_t hw = H * W;
     const bool dcr = layout == BlockLayout::kDCR;
-    dims = {AffineOffsets(N, 0, C * hw),
-            AffineOffsets(c, 0, dcr ? hw : b * b * hw),
-            AffineOffsets(H, 0, W),
-            AffineOffsets(b, 0, dcr ? b * c * hw : b * hw),
-            AffineOffsets(W, 0, 1),
-            AffineOffsets(b, 0, dcr ? c * hw : hw)};
+    dims = {AffineOffsets(N, 0, C * hw), AffineOffsets(c, 0, dcr ? hw : b * b * hw),
+            AffineOffsets(H, 0, W),      AffineOffsets(b, 0, dcr ? b * c * hw : b * hw),
+            AffineOffsets(W, 0, 1),      AffineOffsets(b, 0, dcr ? c * hw : hw)};
   }
   IDEM_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out));
   return MapCopy(ctx, *x, 0, dims, nullptr, y);
