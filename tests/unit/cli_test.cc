@@ -208,6 +208,89 @@ TEST_F(CliTest, BadInputsAreRefused) {
   EXPECT_EQ(usage.exit_code, 2) << usage.output;
 }
 
+TEST_F(CliTest, ExternalDataNextToTheModelIsLoaded) {
+  onnx::ModelProto m = ValidModel();
+  onnx::TensorProto* w = m.mutable_graph()->mutable_initializer(0);
+  std::string raw;
+  for (float v : {-2.5f, -1.5f, -0.5f, 0.5f, 1.5f, 2.5f}) raw.append(reinterpret_cast<const char*>(&v), 4);
+  w->clear_float_data();
+  w->set_data_location(onnx::TensorProto::EXTERNAL);
+  auto add_entry = [&](const std::string& k, const std::string& v) {
+    auto* e = w->add_external_data();
+    e->set_key(k);
+    e->set_value(v);
+  };
+  add_entry("location", "weights.bin");
+  add_entry("offset", "8");
+  add_entry("length", "24");
+  Write("weights.bin", std::string(8, 'x') + raw);
+  const std::string model = RunModel(m);
+  const CliResult r = RunCli("run " + model + " --input x=" + InputPb() + " --output-dir " + (dir_ / "out").string() +
+                             " --print");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("y: f32 [2,3] [0, 0, 0.5, 1.5, 2.5, 3.5]"), std::string::npos) << r.output;
+
+  w->mutable_external_data(0)->set_value("../escape.bin");  // must stay next to the model
+  ExpectCleanError(RunCli("run " + RunModel(m) + " --input x=" + InputPb() + " --output-dir " + dir_.string()),
+                   "relative to the model");
+  w->mutable_external_data(0)->set_value("missing.bin");
+  ExpectCleanError(RunCli("run " + RunModel(m) + " --input x=" + InputPb() + " --output-dir " + dir_.string()),
+                   "missing.bin");
+}
+
+TEST_F(CliTest, GraphInputThatShadowsAnInitializerIsOptional) {
+  onnx::ModelProto m = ValidModel();
+  auto* w_in = m.mutable_graph()->add_input();  // w is now also an input, defaulting to its initializer
+  w_in->set_name("w");
+  w_in->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  const std::string model = RunModel(m);
+  CliResult r = RunCli("run " + model + " --input x=" + InputPb() + " --output-dir " + dir_.string() + " --print");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("[0, 0, 0.5, 1.5, 2.5, 3.5]"), std::string::npos) << r.output;
+  onnx::TensorProto w;  // an explicit value overrides the initializer
+  w.set_data_type(onnx::TensorProto::FLOAT);
+  w.add_dims(2);
+  w.add_dims(3);
+  for (int i = 0; i < 6; ++i) w.add_float_data(static_cast<float>(i));
+  r = RunCli("run " + model + " --input x=" + InputPb() + " --input w=" + Write("w.pb", w.SerializeAsString()) +
+             " --output-dir " + dir_.string() + " --print");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("[1, 2, 3, 4, 5, 6]"), std::string::npos) << r.output;
+}
+
+// Random ops: values depend on (seed, node, index) only — equal across thread counts, different
+// across seeds.
+TEST_F(CliTest, RandomOpsDependOnSeedNotThreads) {
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  m.add_opset_import()->set_version(13);
+  auto* g = m.mutable_graph();
+  g->set_name("rand");
+  auto* n = g->add_node();
+  n->set_op_type("RandomNormal");
+  n->set_name("noise");
+  n->add_output("z");
+  auto* shape = n->add_attribute();
+  shape->set_name("shape");
+  shape->set_type(onnx::AttributeProto::INTS);
+  shape->add_ints(64);
+  shape->add_ints(1024);
+  g->add_output()->set_name("z");
+  const std::string model = RunModel(m);
+  auto digest = [&](int threads, int seed) {
+    const CliResult r = RunCli("run " + model + " --output-dir " + dir_.string() + " --print --threads " +
+                               std::to_string(threads) + " --seed " + std::to_string(seed));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    const size_t at = r.output.find("sha256=");
+    return at == std::string::npos ? std::string() : r.output.substr(at, 71);
+  };
+  const std::string a = digest(1, 7);
+  ASSERT_FALSE(a.empty());
+  EXPECT_EQ(digest(3, 7), a);
+  EXPECT_EQ(digest(8, 7), a);
+  EXPECT_NE(digest(1, 8), a);
+}
+
 // `idem run` gives byte-identical output files for any thread count (DESIGN.md D2).
 TEST(CliDeterminismTest, ThreadCountDoesNotChangeOutputBytes) {
   const fs::path model = fs::path(IDEM_SOURCE_DIR) / "models" / "demo_cnn.onnx";
