@@ -97,15 +97,14 @@ Result<bool> ReadCondition(const KernelContext& ctx, const RtValue& v, const cha
 }
 
 // Static element type and shape of body output k, for scan outputs of a loop that ran zero
-// times. Unknown dims make the shape unknown (returned as an empty optional).
-void BodyOutputType(const Graph& body, size_t k, DType* dtype, Shape* shape, bool* known) {
+// times: the declared type (f32 if unknown); without a fully known shape, no element dims.
+void BodyOutputType(const Graph& body, size_t k, DType* dtype, Shape* shape) {
   const ValueType& t = body.values[static_cast<size_t>(body.outputs[k])].type;
   *dtype = t.elem == DType::kUndefined ? DType::kF32 : t.elem;
   shape->clear();
-  *known = t.kind == ValueType::Kind::kTensor && t.has_shape;
-  if (!*known) return;
+  if (t.kind != ValueType::Kind::kTensor || !t.has_shape) return;
   for (const Dim& d : t.dims) {
-    if (d.value < 0) { *known = false; shape->clear(); return; }
+    if (d.value < 0) { shape->clear(); return; }
     shape->push_back(d.value);
   }
 }
@@ -189,8 +188,9 @@ Status Loop(KernelContext& ctx) {
     in.emplace_back(Tensor::Scalar<bool>(cond));
     for (RtValue& v : carried) in.push_back(std::move(v));
     IDEM_ASSIGN_OR_RETURN(std::vector<RtValue> out, RunBody(ctx, *body, std::move(in), "body"));
-    // The body's condition output is ignored when the node has no 'cond' input (spec: "for" form).
-    if (has_cond) {
+    // The body's condition output is ignored in the "for" form (M given, no 'cond' input) as the
+    // spec says; with neither M nor cond it ends the loop (else the loop could never end).
+    if (has_cond || !ctx.has_input(0)) {
       IDEM_ASSIGN_OR_RETURN(cond, ReadCondition(ctx, out[0], "the body's condition output"));
     }
     for (size_t i = 0; i < num_carried; ++i) carried[i] = std::move(out[1 + i]);
@@ -209,8 +209,7 @@ Status Loop(KernelContext& ctx) {
       dtype = scans[k][0].dtype();
       elem_shape = scans[k][0].shape();
     } else {
-      bool known;
-      BodyOutputType(*body, 1 + num_carried + k, &dtype, &elem_shape, &known);
+      BodyOutputType(*body, 1 + num_carried + k, &dtype, &elem_shape);
     }
     IDEM_ASSIGN_OR_RETURN(Tensor stacked, StackAlongAxis(scans[k], dtype, elem_shape, 0));
     ctx.SetOutput(num_carried + k, std::move(stacked));
@@ -355,8 +354,7 @@ Status Scan8(KernelContext& ctx, const Graph& body) {
       dtype = sample->dtype();
       elem_shape = sample->shape();
     } else {
-      bool known;
-      BodyOutputType(body, ns + k, &dtype, &elem_shape, &known);
+      BodyOutputType(body, ns + k, &dtype, &elem_shape);
     }
     Shape shape = elem_shape;
     shape.insert(shape.begin(), {batch, max_len});
@@ -427,8 +425,7 @@ Status Scan9(KernelContext& ctx, const Graph& body) {
       dtype = elems[k][0].dtype();
       elem_shape = elems[k][0].shape();
     } else {
-      bool known;
-      BodyOutputType(body, ns + k, &dtype, &elem_shape, &known);
+      BodyOutputType(body, ns + k, &dtype, &elem_shape);
     }
     const int64_t r = static_cast<int64_t>(elem_shape.size()) + 1;
     int64_t axis = out_axes[k];
@@ -479,8 +476,7 @@ Status SequenceMap(KernelContext& ctx) {
   for (size_t k = 0; k < outs.size(); ++k) {
     DType dtype;
     Shape shape;
-    bool known;
-    BodyOutputType(*body, k, &dtype, &shape, &known);
+    BodyOutputType(*body, k, &dtype, &shape);
     outs[k].elem = dtype;
   }
   for (size_t e = 0; e < n; ++e) {

@@ -30,6 +30,16 @@ constexpr const char* kTrainingDomain = "ai.onnx.preview.training";
 
 bool IsGradientNode(const Node& n) { return n.op_type == "Gradient" && n.domain == kTrainingDomain; }
 
+// Forward ops the expansion differentiates (Backward below has a rule for each).
+const std::set<std::string> kDifferentiable = {"Add",    "Sub",       "Mul",     "Div",       "Neg",
+                                               "Identity", "MatMul",  "Relu",    "Sigmoid",   "Tanh",
+                                               "Exp",    "Sum",       "Reshape", "Flatten",   "Squeeze",
+                                               "Unsqueeze", "Transpose"};
+// Ops whose outputs do not depend differentiably on their inputs: no gradient flows back.
+const std::set<std::string> kNonDifferentiable = {
+    "Shape", "Size", "Equal", "Greater", "Less", "GreaterOrEqual", "LessOrEqual", "Not", "And", "Or", "Xor",
+    "NonZero", "Sign", "ConstantOfShape", "Constant", "ArgMax", "ArgMin", "Floor", "Ceil", "Round", "IsNaN", "IsInf"};
+
 // What is statically known about a value: its element type and, if has_rank, its dims (a dim is
 // known if value >= 0, or symbolically equal to another dim with the same non-empty symbol).
 struct Info {
@@ -494,10 +504,6 @@ Status GradientExpander::BackwardMatMul(const Node& n, int gy, const std::vector
 
 Status GradientExpander::Backward(const Node& n, const std::vector<bool>& active_in) {
   const std::string& op = n.op_type;
-  // Ops whose outputs do not depend differentiably on their inputs: no gradient flows back.
-  static const std::set<std::string> kNonDifferentiable = {
-      "Shape", "Size", "Equal", "Greater", "Less", "GreaterOrEqual", "LessOrEqual", "Not", "And", "Or", "Xor",
-      "NonZero", "Sign", "ConstantOfShape", "Constant", "ArgMax", "ArgMin", "Floor", "Ceil", "Round", "IsNaN", "IsInf"};
   if (kNonDifferentiable.count(op)) return Status::Ok();
   if (n.outputs.size() != 1 || n.outputs[0] < 0)
     return Unsupported(Where(), ": cannot differentiate ", n.Describe(), " (unsupported operator in the forward graph)");
@@ -682,6 +688,13 @@ Status GradientExpander::Expand() {
     active_nodes.push_back(ni);
     for (int o : fwd.outputs)
       if (o >= 0) active.insert(o);
+  }
+  // Refuse unsupported forward ops up front, naming them (before any backward node is built).
+  for (int ni : active_nodes) {
+    const Node& fwd = g_.nodes[static_cast<size_t>(ni)];
+    if (!fwd.domain.empty() || (!kDifferentiable.count(fwd.op_type) && !kNonDifferentiable.count(fwd.op_type)))
+      return Unsupported(Where(), ": cannot differentiate through ", fwd.Describe(), ": operator ", fwd.op_type,
+                         " is not supported by the Gradient expansion");
   }
   // Types of cloned values follow their originals.
   for (const auto& [orig, clone] : sub_)
