@@ -32,13 +32,14 @@
 
 // Instruction-set clones of the tile loops (see matmul.cc): bitwise-identical results, since each
 // clone performs the same sequence of correctly rounded operations per element.
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__has_attribute)
+// Define IDEM_LINALG_CLONES as empty (-DIDEM_LINALG_CLONES=) to build the plain scalar version.
+#if !defined(IDEM_LINALG_CLONES) && defined(__x86_64__) && defined(__GNUC__) && defined(__has_attribute)
 #if __has_attribute(target_clones)
-#define IDEM_CONV_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#define IDEM_LINALG_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #endif
 #endif
-#ifndef IDEM_CONV_CLONES
-#define IDEM_CONV_CLONES
+#ifndef IDEM_LINALG_CLONES
+#define IDEM_LINALG_CLONES
 #endif
 
 namespace idem::kernels {
@@ -75,7 +76,7 @@ constexpr int64_t kSegment = 128;
 // [oc][Cg][ks]); ConvTranspose: weight of group input channel 0, output channel oc0 (layout
 // [Cg][OCg][ks]). `scratch` holds prod(outer kernel dims) * 2 entries.
 template <typename T>
-IDEM_CONV_CLONES void ConvTile(const ConvPlan& p, const T* x, const T* w, int64_t ocb, int64_t row, int64_t ow0,
+IDEM_LINALG_CLONES void ConvTile(const ConvPlan& p, const T* x, const T* w, int64_t ocb, int64_t row, int64_t ow0,
                                int64_t seg, T* acc, int64_t* scratch) {
   const int64_t S = p.S;
   const int64_t last = S - 1;

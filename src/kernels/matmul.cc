@@ -27,7 +27,8 @@
 // Instruction-set clones of the hot loops. Every clone performs the same correctly-rounded IEEE
 // operations (std::fma is exact in every clone; no reassociation, -ffp-contract=off), so the clones
 // are bitwise identical; they only differ in speed (vectorized FMA vs a libm call per element).
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__has_attribute)
+// Define IDEM_LINALG_CLONES as empty (-DIDEM_LINALG_CLONES=) to build the plain scalar version.
+#if !defined(IDEM_LINALG_CLONES) && defined(__x86_64__) && defined(__GNUC__) && defined(__has_attribute)
 #if __has_attribute(target_clones)
 #define IDEM_LINALG_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #endif

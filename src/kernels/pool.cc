@@ -620,6 +620,17 @@ Status RoiAlign(KernelContext& ctx) {
       int64_t p1, p2, p3, p4;
       Cm w1, w2, w3, w4;
     };
+    // Sample grids per ROI (sampling_ratio 0 derives them from the ROI size): bound the work.
+    for (int64_t r = 0; r < num_rois && sampling == 0; ++r) {
+      const Cm rw = (Load<T>(rois[r * 4 + 2]) - Load<T>(rois[r * 4])) * scale;
+      const Cm rh = (Load<T>(rois[r * 4 + 3]) - Load<T>(rois[r * 4 + 1])) * scale;
+      const double grid = (std::abs(static_cast<double>(rw)) / static_cast<double>(OW) + 2.0) *
+                          (std::abs(static_cast<double>(rh)) / static_cast<double>(OH) + 2.0);
+      if (grid * static_cast<double>(OH * OW) > 268435456.0)
+        return ctx.Error("roi ", r, " needs more than 2^28 bilinear samples (sampling_ratio 0 with a huge ROI)");
+    }
+    if (static_cast<double>(sampling) * static_cast<double>(sampling) * static_cast<double>(OH * OW) > 268435456.0)
+      return ctx.Error("sampling_ratio ", sampling, " needs more than 2^28 bilinear samples per ROI");
     ctx.ParallelFor(num_rois, 1, [&](int64_t r0, int64_t r1) {
       std::vector<Sample> samples;
       for (int64_t r = r0; r < r1; ++r) {

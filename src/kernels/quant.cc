@@ -54,7 +54,7 @@ Result<QuantParams> ReadQuantParams(const KernelContext& ctx, const Tensor& x, D
     IDEM_ASSIGN_OR_RETURN(zp, ctx.InputTensor(2));
   }
   *zp_type = zp ? zp->dtype() : DType::kUndefined;
-  if (zp && zp->shape() != s->shape())
+  if (zp && zp->shape() != s->shape() && !(zp->numel() == 1 && s->numel() == 1))
     return ctx.Error("zero point shape ", ShapeToString(zp->shape()), " differs from scale shape ",
                      ShapeToString(s->shape()));
   if (s->numel() == 1 && s->rank() <= 1) {
