@@ -126,7 +126,8 @@ Status ParseActivations(const KernelContext& ctx, const std::vector<std::string>
   if (names.empty()) {
     for (int64_t d = 0; d < s.dirs; ++d) names.insert(names.end(), defaults.begin(), defaults.end());
   } else if (names.size() == per_dir && s.dirs == 2) {
-    names.insert(names.end(), names.begin(), names.end());
+    // One direction's list for a bidirectional node: parsed once (with its alphas and betas) and
+    // used for both directions, below.
   } else if (names.size() == 2 * per_dir && s.dirs == 1) {
     names.resize(per_dir);  // e.g. RNN-1's schema default ["Tanh", "Tanh"] on a forward RNN
   } else if (names.size() != per_dir * static_cast<size_t>(s.dirs)) {
@@ -152,6 +153,10 @@ Status ParseActivations(const KernelContext& ctx, const std::vector<std::string>
     if (spec->uses_alpha && next_alpha < alphas.size()) a.alpha = alphas[next_alpha++];
     if (spec->uses_beta && next_beta < betas.size()) a.beta = betas[next_beta++];
     s.acts.push_back(a);
+  }
+  if (s.acts.size() < per_dir * static_cast<size_t>(s.dirs)) {
+    const std::vector<Activation> first = s.acts;
+    s.acts.insert(s.acts.end(), first.begin(), first.end());
   }
   return Status::Ok();
 }
