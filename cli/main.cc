@@ -11,6 +11,7 @@
 
 #include "core/digest.h"
 #include "core/npy.h"
+#include "kernels/simd/isa.h"
 #include "onnx/tensor_proto.h"
 #include "runtime/session.h"
 
@@ -98,9 +99,18 @@ struct RunArgs {
   int threads = 1;
   uint64_t seed = 0;
   bool print = false;
+  std::string isa;  // empty: IDEM_ISA or the best the CPU supports
 };
 
+// Chooses the kernels' ISA: --isa, else the environment variable IDEM_ISA, else the best one.
+Status SelectIsa(const std::string& name) {
+  if (name.empty()) return simd::InitIsaFromEnvironment();
+  IDEM_ASSIGN_OR_RETURN(simd::Isa isa, simd::ParseIsa(name));
+  return simd::SetIsa(isa).WithContext("--isa");
+}
+
 int RunCommand(const RunArgs& a) {
+  if (Status st = SelectIsa(a.isa); !st.ok()) return Fail(st);
   SessionOptions so;
   so.threads = a.threads;
   so.seed = a.seed;
@@ -128,6 +138,7 @@ int RunCommand(const RunArgs& a) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec || !std::filesystem::is_directory(dir)) return Fail(IoError("cannot create output directory '", a.output_dir, "'"));
+  if (a.print) std::printf("isa: %s\n", simd::CurrentIsaName());
   for (size_t i = 0; i < outputs->size(); ++i) {
     Status st = WriteOutput(dir, s.outputs()[i].name, (*outputs)[i], a.print);
     if (!st.ok()) return Fail(st);
@@ -148,6 +159,8 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--threads,-t", run.threads, "intra-op threads (changes speed, never results)")
       ->check(CLI::Range(1, 1024));
   run_cmd->add_option("--seed", run.seed, "seed for random operators");
+  run_cmd->add_option("--isa", run.isa, "kernel instruction set: scalar, avx2 or avx512 (changes speed, never results)")
+      ->check(CLI::IsMember({"scalar", "avx2", "avx512"}));
   run_cmd->add_flag("--print", run.print, "print shape, dtype, first values and SHA-256 of each output");
   try {
     app.parse(argc, argv);

@@ -52,7 +52,8 @@ bool MagnitudeAtLeastOne(std::string_view body) {
     ++i;
     const bool neg = i < body.size() && body[i] == '-';
     if (i < body.size() && (body[i] == '-' || body[i] == '+')) ++i;
-    for (; i < body.size() && body[i] >= '0' && body[i] <= '9'; ++i) exp10 = std::min<int64_t>(exp10 * 10 + (body[i] - '0'), 1 << 30);
+    for (; i < body.size() && body[i] >= '0' && body[i] <= '9'; ++i)
+      exp10 = std::min<int64_t>(exp10 * 10 + (body[i] - '0'), int64_t{1} << 30);
     if (neg) exp10 = -exp10;
   }
   const int64_t magnitude = int_digits > 0 ? int_digits : -leading_frac_zeros;
@@ -124,7 +125,8 @@ struct Decimal {
   int exp10 = 0;
 };
 
-// Splits the output of std::to_chars(..., scientific) ("-1.25e+08") into a Decimal.
+// Splits the output of std::to_chars(..., scientific) of a finite value ("-1.25e+08") into a
+// Decimal.
 Decimal ParseScientific(std::string_view s) {
   Decimal d;
   if (!s.empty() && s[0] == '-') {
@@ -165,11 +167,8 @@ Decimal ShortestHalfDecimal(H h) {
   return ShortestDecimal(f);  // unreachable: 9 digits always round-trip a float
 }
 
-// NumPy's str() of a float from its shortest digits and its exact value.
+// NumPy's str() of a finite float from its shortest digits and its exact value.
 std::string FormatLikeNumpy(const Decimal& d, double value) {
-  if (value != value) return "nan";
-  if (value == std::numeric_limits<double>::infinity()) return "inf";
-  if (value == -std::numeric_limits<double>::infinity()) return "-inf";
   const double mag = value < 0 ? -value : value;
   const std::string& g = d.digits;
   const int n = static_cast<int>(g.size());
@@ -200,8 +199,19 @@ std::string FormatLikeNumpy(const Decimal& d, double value) {
   return s;
 }
 
+// "nan", "inf", "-inf" for non-finite values, else nullptr.
+const char* NonFiniteName(double v) {
+  if (v != v) return "nan";
+  if (v == std::numeric_limits<double>::infinity()) return "inf";
+  if (v == -std::numeric_limits<double>::infinity()) return "-inf";
+  return nullptr;
+}
+
 template <typename From>
 std::string ToString(const From& v) {
+  if constexpr (kIsFloat<From>) {
+    if (const char* name = NonFiniteName(static_cast<double>(Load(v)))) return name;
+  }
   if constexpr (std::is_same_v<From, bool>) {
     return v ? "True" : "False";
   } else if constexpr (std::is_same_v<From, float> || std::is_same_v<From, double>) {

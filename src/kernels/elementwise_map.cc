@@ -3,6 +3,33 @@
 
 namespace idem::kernels::ew {
 
+OffsetWalker::OffsetWalker(const Shape& out, const std::vector<const Shape*>& ins) : out_(out) {
+  const int64_t n = NumElements(out);
+  for (const Shape* in : ins) {
+    const int64_t nk = NumElements(*in);
+    kind_.push_back(nk == n ? kSame : nk == 1 ? kScalar : kStrided);
+    need_cursor_ = need_cursor_ || kind_.back() == kStrided;
+    strides_.push_back(BroadcastStrides(*in, out));
+  }
+}
+
+void OffsetWalker::Fill(int64_t begin, int64_t len, int64_t* off) const {
+  for (size_t k = 0; k < kind_.size(); ++k) {
+    int64_t* o = off + static_cast<int64_t>(k) * kChunk;
+    if (kind_[k] == kSame) {
+      for (int64_t j = 0; j < len; ++j) o[j] = begin + j;
+    } else if (kind_[k] == kScalar) {
+      for (int64_t j = 0; j < len; ++j) o[j] = 0;
+    }
+  }
+  if (!need_cursor_) return;
+  BroadcastCursor cursor(out_, strides_);
+  cursor.Seek(begin);
+  for (int64_t j = 0; j < len; ++j, cursor.Next())
+    for (size_t k = 0; k < kind_.size(); ++k)
+      if (kind_[k] == kStrided) off[static_cast<int64_t>(k) * kChunk + j] = cursor.offset(k);
+}
+
 Result<BinaryShapes> ResolveBinaryShapes(const KernelContext& ctx, const Shape& a, const Shape& b) {
   if (ctx.opset() < 7 && ctx.Int("broadcast", 0) != 0) {
     // Legacy unidirectional broadcast: B's dims match A's dims starting at `axis`.

@@ -1,12 +1,13 @@
 // Shared machinery of the elementwise family (elementwise_*.cc): element conversions with defined
-// results, wrap-around integer arithmetic, the unary map, the broadcast walk over N operands, the
-// binary map (NumPy broadcasting, or the opset < 7 `broadcast`/`axis` rule) and the left fold over
-// variadic inputs. Each op is then a small lambda over compute types (ComputeT: f16/bf16 compute
-// in f32 and round to nearest even once, at the op boundary).
+// results, wrap-around integer arithmetic, the unary map, the broadcast walk over N operands and
+// the binary map (NumPy broadcasting, or the opset < 7 `broadcast`/`axis` rule). Each op is then a
+// small lambda over compute types (ComputeT: f16/bf16 compute in f32 and round to nearest even
+// once, at the op boundary).
 //
-// Order: elementwise ops have no reductions except the variadic folds (Sum/Mean/Max/Min), which
-// combine inputs in their order, left to right: ((x0 + x1) + x2) + ... . The fold is over inputs,
-// not over elements, so a SIMD version vectorizes over elements and keeps the same order.
+// Order: elementwise ops have no reductions except the variadic folds (Sum/Mean/Max/Min in
+// elementwise_variadic.cc), which combine inputs in their order, left to right:
+// ((x0 + x1) + x2) + ... . The fold is over inputs, not over elements, so a SIMD version
+// vectorizes over elements and keeps the same order.
 #pragma once
 
 #include <array>
@@ -135,7 +136,9 @@ template <typename T> inline T WrapSub(T a, T b) {
 template <typename T> inline T WrapMul(T a, T b) {
   return static_cast<T>(static_cast<WideUnsigned<T>>(a) * static_cast<WideUnsigned<T>>(b));
 }
-template <typename T> inline T WrapNeg(T a) { return static_cast<T>(WideUnsigned<T>{0} - static_cast<WideUnsigned<T>>(a)); }
+template <typename T> inline T WrapNeg(T a) {
+  return static_cast<T>(WideUnsigned<T>{0} - static_cast<WideUnsigned<T>>(a));
+}
 
 // a + b, a - b, a * b in a compute type (wrapping for integers, IEEE for floats).
 template <typename C> inline C AddOf(C a, C b) { if constexpr (kIsInt<C>) return WrapAdd(a, b); else return a + b; }
@@ -144,38 +147,42 @@ template <typename C> inline C MulOf(C a, C b) { if constexpr (kIsInt<C>) return
 
 // ---------------------------------------------------------------- walks
 
-// Calls body(i, off) for every output index i of `out` (row-major), where off[k] is the linear
-// element offset into operand k (shape ins[k], broadcast to `out` right-aligned). Operands with the
-// output's element count are read at i, one-element operands at 0, the others through a
-// BroadcastCursor. Tiles of kElementwiseGrain outputs run in parallel.
+// Element offsets of several operands broadcast to one output shape (NumPy rules, operands
+// right-aligned), produced for runs of consecutive output indices. Operands with the output's
+// element count are read at the output index, one-element operands at 0, the others through a
+// BroadcastCursor. Not a template, so the per-type kernels stay small. Thread-safe (const).
+class OffsetWalker {
+ public:
+  static constexpr int64_t kChunk = 512;  // output indices per Fill
+  OffsetWalker(const Shape& out, const std::vector<const Shape*>& ins);
+  // off[k * kChunk + j] = offset into operand k of output index begin + j, for j < len <= kChunk.
+  void Fill(int64_t begin, int64_t len, int64_t* off) const;
+
+ private:
+  enum Kind : uint8_t { kSame, kScalar, kStrided };
+  Shape out_;
+  std::vector<Kind> kind_;
+  std::vector<std::vector<int64_t>> strides_;
+  bool need_cursor_ = false;
+};
+
+// Calls body(i, off) for every output index i of `out`, where off[k] is the element offset into
+// operand k (shape *ins[k]). Tiles of kElementwiseGrain outputs run in parallel.
 template <size_t N, typename Body>
 void ForEachBroadcast(const KernelContext& ctx, const Shape& out, const std::array<const Shape*, N>& ins,
                       Body&& body) {
-  const int64_t n = NumElements(out);
-  enum Kind : uint8_t { kSame, kScalar, kStrided };
-  std::array<Kind, N> kind;
-  std::vector<std::vector<int64_t>> strides(N);
-  bool need_cursor = false;
-  for (size_t k = 0; k < N; ++k) {
-    const int64_t nk = NumElements(*ins[k]);
-    kind[k] = nk == n ? kSame : nk == 1 ? kScalar : kStrided;
-    need_cursor = need_cursor || kind[k] == kStrided;
-    strides[k] = BroadcastStrides(*ins[k], out);
-  }
-  ctx.ParallelFor(n, kElementwiseGrain, [&](int64_t begin, int64_t end) {
-    std::array<int64_t, N> off{};
-    if (!need_cursor) {
-      for (int64_t i = begin; i < end; ++i) {
-        for (size_t k = 0; k < N; ++k) off[k] = kind[k] == kSame ? i : 0;
-        body(i, off);
+  const OffsetWalker walker(out, std::vector<const Shape*>(ins.begin(), ins.end()));
+  constexpr int64_t kChunk = OffsetWalker::kChunk;
+  ctx.ParallelFor(NumElements(out), kElementwiseGrain, [&](int64_t begin, int64_t end) {
+    int64_t off[N * kChunk];
+    for (int64_t start = begin; start < end; start += kChunk) {
+      const int64_t len = end - start < kChunk ? end - start : kChunk;
+      walker.Fill(start, len, off);
+      for (int64_t j = 0; j < len; ++j) {
+        std::array<int64_t, N> o;
+        for (size_t k = 0; k < N; ++k) o[k] = off[static_cast<int64_t>(k) * kChunk + j];
+        body(start + j, o);
       }
-      return;
-    }
-    BroadcastCursor cursor(out, strides);
-    cursor.Seek(begin);
-    for (int64_t i = begin; i < end; ++i, cursor.Next()) {
-      for (size_t k = 0; k < N; ++k) off[k] = cursor.offset(k);
-      body(i, off);
     }
   });
 }

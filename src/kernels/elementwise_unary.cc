@@ -74,7 +74,7 @@ Status Erf(KernelContext& ctx) {
 Status Abs(KernelContext& ctx) {
   return SameTypeUnary<kNumeric>(ctx, [](auto x) {
     using C = decltype(x);
-    if constexpr (std::is_floating_point_v<C>) return std::fabs(x);  // clears the sign bit
+    if constexpr (std::is_floating_point_v<C>) return math::abs(x);  // clears the sign bit
     else if constexpr (std::is_signed_v<C>) return x < 0 ? ew::WrapNeg(x) : x;  // |min| wraps to min
     else return x;
   });
@@ -172,7 +172,7 @@ Status Sigmoid(KernelContext& ctx) { return FloatUnary(ctx, [](auto x) { return 
 Status Softplus(KernelContext& ctx) { return FloatUnary(ctx, [](auto x) { return math::softplus(x); }); }
 // x / (1 + |x|)
 Status Softsign(KernelContext& ctx) {
-  return FloatUnary(ctx, [](auto x) { return x / (decltype(x)(1) + std::fabs(x)); });
+  return FloatUnary(ctx, [](auto x) { return x / (decltype(x)(1) + math::abs(x)); });
 }
 
 // x < -lambd ? x + bias : x > lambd ? x - bias : 0. Integers compute in double and convert back.

@@ -22,6 +22,7 @@
 #include "core/math.h"
 #include "kernels/canonical.h"
 #include "kernels/kernel.h"
+#include "kernels/simd/gemm.h"
 #include "kernels/util.h"
 
 // Instruction-set clones of the hot loops. Every clone performs the same correctly-rounded IEEE
@@ -130,6 +131,23 @@ void BatchedChainGemm(const KernelContext& ctx, int64_t batches, int64_t M, int6
   });
 }
 
+// BatchedChainGemm, with f32 products on the SIMD GEMM core (kernels/simd/gemm.h) unless the
+// scalar ISA is in use. The core computes the same chain per element, so the bits are the same
+// (tests/unit/simd_gemm_test.cc); the scalar path above stays the reference.
+template <typename T>
+void BatchedGemm(const KernelContext& ctx, int64_t batches, int64_t M, int64_t N, int64_t K, const T* A,
+                 const std::vector<int64_t>& a_off, int64_t a_rs, int64_t a_ks, const T* B,
+                 const std::vector<int64_t>& b_off, T* Y) {
+  if constexpr (std::is_same_v<T, float>) {
+    const simd::Isa isa = simd::CurrentIsa();
+    if (isa != simd::Isa::kScalar) {
+      simd::BatchedGemmF32(isa, batches, M, N, K, A, a_off.data(), a_rs, a_ks, B, b_off.data(), Y, ctx.pool());
+      return;
+    }
+  }
+  BatchedChainGemm<T>(ctx, batches, M, N, K, A, a_off, a_rs, a_ks, B, b_off, Y);
+}
+
 // Converts a tensor's elements to the compute type (f16/bf16 -> f32; others unchanged).
 template <typename T>
 std::vector<ComputeT<T>> ToCompute(const Tensor& t) {
@@ -190,11 +208,11 @@ Status RunMatMul(KernelContext& ctx, const Tensor& A, const Tensor& B, const Mat
     const std::vector<float> a = ToCompute<T>(A);
     const std::vector<float> b = ToCompute<T>(B);
     std::vector<float> y(static_cast<size_t>(Y->numel()));
-    BatchedChainGemm<float>(ctx, batches, s.M, s.N, s.K, a.data(), a_off, s.K, 1, b.data(), b_off, y.data());
+    BatchedGemm<float>(ctx, batches, s.M, s.N, s.K, a.data(), a_off, s.K, 1, b.data(), b_off, y.data());
     T* out = Y->data<T>();
     for (size_t i = 0; i < y.size(); ++i) out[i] = Store<T>(y[i]);
   } else {
-    BatchedChainGemm<C>(ctx, batches, s.M, s.N, s.K, A.data<T>(), a_off, s.K, 1, B.data<T>(), b_off, Y->data<T>());
+    BatchedGemm<C>(ctx, batches, s.M, s.N, s.K, A.data<T>(), a_off, s.K, 1, B.data<T>(), b_off, Y->data<T>());
   }
   return Status::Ok();
 }
@@ -312,7 +330,7 @@ Status RunGemm(KernelContext& ctx, const Tensor& A, const Tensor& B, const Tenso
   std::vector<C> acc(static_cast<size_t>(M * N));
   const int64_t a_rs = trans_a ? 1 : K;
   const int64_t a_ks = trans_a ? M : 1;
-  BatchedChainGemm<C>(ctx, 1, M, N, K, a, {0}, a_rs, a_ks, b, {0}, acc.data());
+  BatchedGemm<C>(ctx, 1, M, N, K, a, {0}, a_rs, a_ks, b, {0}, acc.data());
   // Epilogue with C broadcast unidirectionally to (M, N).
   std::vector<int64_t> c_strides = {0, 0};
   std::vector<C> c_vals;

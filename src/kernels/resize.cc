@@ -158,7 +158,8 @@ AxisTaps BuildAxisTaps(const ResizeParams& p, int64_t in_len, int64_t out_len, d
           if (idx[k] < 0 || idx[k] >= n) w[k] = 0;
           sum += w[k];
         }
-        for (int k = 0; k < cnt; ++k) w[k] /= sum;
+        if (sum != 0)
+          for (int k = 0; k < cnt; ++k) w[k] /= sum;
       }
     }
     a.count[static_cast<size_t>(o)] = cnt;

@@ -138,6 +138,23 @@ TEST(ReduceTest, SumOverNonAdjacentAxes) {
   EXPECT_EQ(Values<float>(op.out(0)), (std::vector<float>{202.0f, 242.0f, 282.0f}));
 }
 
+// Size-1 axes between reduced axes: [2, 1, 3] with x[i][0][k] = 10 i + k.
+TEST(ReduceTest, SizeOneAxesAndKeepdims) {
+  const Tensor x = F32({0, 1, 2, 10, 11, 12}, {2, 1, 3});
+  Op both("ReduceMax", 13), middle("ReduceMin", 13), sum("ReduceSum", 11);
+  both.In(x).Attr("axes", IntsAttr({0, 2}));
+  middle.In(x).Attr("axes", IntsAttr({1})).Attr("keepdims", IntAttr(0));
+  sum.In(x).Attr("axes", IntsAttr({2, 0}));
+  ASSERT_TRUE(both.Run().ok());
+  ASSERT_TRUE(middle.Run().ok());
+  ASSERT_TRUE(sum.Run().ok());
+  EXPECT_EQ(both.out(0).shape(), (Shape{1, 1, 1}));
+  EXPECT_EQ(Values<float>(both.out(0)), std::vector<float>{12});
+  EXPECT_EQ(middle.out(0).shape(), (Shape{2, 3}));
+  EXPECT_EQ(Values<float>(middle.out(0)), (std::vector<float>{0, 1, 2, 10, 11, 12}));
+  EXPECT_EQ(Values<float>(sum.out(0)), std::vector<float>{36});
+}
+
 TEST(ReduceTest, ResultsDoNotDependOnThreadCount) {
   std::vector<float> x(64 * 300);
   uint32_t s = 12345;
