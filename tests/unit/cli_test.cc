@@ -313,4 +313,23 @@ TEST(CliDeterminismTest, ThreadCountDoesNotChangeOutputBytes) {
   fs::remove_all(base);
 }
 
+// Golden digest of the demo model (STYLE.md "Golden digests"): the same bits on every run,
+// machine and thread count.
+TEST(CliGoldenTest, DemoModelMatchesGoldenDigest) {
+  const fs::path src(IDEM_SOURCE_DIR);
+  std::ifstream golden(src / "tests" / "golden" / "demo_cnn.sha256");
+  std::string line, name, digest;
+  while (std::getline(golden, line))
+    if (!line.empty() && line[0] != '#') std::istringstream(line) >> name >> digest;
+  ASSERT_EQ(digest.size(), 64u);
+  const fs::path out = fs::temp_directory_path() / ("idem_golden_" + std::to_string(::getpid()));
+  const CliResult r = RunCli("run " + (src / "models" / "demo_cnn.onnx").string() + " --input input=" +
+                             (src / "models" / "demo_cnn_input.npy").string() + " --output-dir " + out.string() +
+                             " --print");
+  fs::remove_all(out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find(name + ": "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("sha256=" + digest), std::string::npos) << r.output;
+}
+
 }  // namespace
