@@ -182,13 +182,16 @@ TEST_F(SimdGemmTest, RaggedShapesEqualReferenceBitwise) {
   std::printf("checked %d (shape, isa, threads) combinations\n", checked_);
 }
 
-// Larger K (several K blocks, continuing chains from C), transposed A, padded ldc, epilogues.
+// Larger K (several K blocks, continuing chains from C), larger M (several tile row blocks),
+// transposed A, padded ldc, epilogues.
 TEST_F(SimdGemmTest, EpiloguesStridesAndLongKEqualReferenceBitwise) {
   std::mt19937 rng(7);
   struct Case {
     int64_t M, N, K;
   };
-  const Case cases[] = {{1, 768, 768}, {8, 200, 1000}, {29, 47, 513}, {130, 97, 300}, {3, 1, 2049}, {64, 33, 0}};
+  // (M > 384 spans several tile row blocks, each packed separately.)
+  const Case cases[] = {{1, 768, 768}, {8, 200, 1000}, {29, 47, 513}, {130, 97, 300},
+                        {3, 1, 2049},  {64, 33, 0},    {777, 21, 40}, {390, 70, 300}};
   size_t misalign = 3;
   for (const Case& cs : cases)
     for (int variant = 0; variant < 6; ++variant) {

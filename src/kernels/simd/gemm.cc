@@ -82,7 +82,7 @@ int64_t CeilDiv(int64_t x, int64_t d) { return (x + d - 1) / d; }
 
 // Grid constants (shape-only, R3). Tiles at most kTileM x kTileN; split further along N (not
 // below kMinTileN) while there are fewer than kMinTiles tiles of at least kMinTileFmas FMAs.
-constexpr int64_t kTileM = 192;
+constexpr int64_t kTileM = 384;
 constexpr int64_t kTileN = 512;
 constexpr int64_t kMinTileN = 64;
 constexpr int64_t kMinTiles = 16;
@@ -98,9 +98,9 @@ GemmTileGrid GemmTiles(int64_t M, int64_t N, int64_t K) {
   grid.tiles_n = CeilDiv(N, kTileN);
   grid.tn = RoundUp(CeilDiv(N, grid.tiles_n), kGemmPanel);
   const int64_t k = std::max<int64_t>(K, 1);
-  while (grid.tiles() < kMinTiles && grid.tn > kMinTileN) {
+  while (grid.tiles() < kMinTiles) {
     const int64_t tn = RoundUp(grid.tn / 2, kGemmPanel);
-    if (grid.tm * tn * k < kMinTileFmas) break;
+    if (tn < kMinTileN || grid.tm * tn * k < kMinTileFmas) break;
     grid.tn = tn;
     grid.tiles_n = CeilDiv(N, tn);
   }

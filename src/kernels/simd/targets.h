@@ -2,10 +2,11 @@
 //
 // Include this header before any Highway header in every SIMD translation unit. idem's SIMD
 // targets are the FMA-capable x86 targets Highway calls HWY_AVX2 (AVX2+FMA+BMI2+F16C) and
-// HWY_AVX3 (AVX-512 F/VL/DQ/BW). Highway insists on also compiling its baseline target (HWY_EMU128
-// for the default x86-64 flags); idem never dispatches to it: Isa::kScalar means idem's own scalar
-// reference kernels (std::fma), not a Highway target. `-inl.h` files compile their bodies only
-// when IDEM_SIMD_TARGET is 1, so the baseline pass costs no compile time.
+// HWY_AVX3 (AVX-512 F/VL/DQ/BW). Highway insists on also compiling its static baseline target
+// (HWY_SCALAR with idem's default x86-64 flags: HWY_TARGETS = SCALAR | AVX2 | AVX3); idem never
+// dispatches to it: Isa::kScalar means idem's own scalar reference kernels (std::fma), not a
+// Highway target. `-inl.h` files compile their bodies only when IDEM_SIMD_TARGET is 1, so the
+// baseline pass costs no compile time.
 #pragma once
 
 #ifdef HWY_DISABLED_TARGETS
