@@ -30,6 +30,11 @@ Result<Tensor*> KernelContext::AllocateOutput(size_t i, DType dtype, Shape shape
   return &std::get<Tensor>((*outputs_)[i]);
 }
 
+int64_t PrepareContext::Int(const std::string& name, int64_t def) const {
+  const Attribute* a = node_.FindAttribute(name);
+  return a && a->kind == Attribute::Kind::kInt ? a->i : def;
+}
+
 int64_t KernelContext::Int(const std::string& name, int64_t def) const {
   const Attribute* a = node_.FindAttribute(name);
   return a && a->kind == Attribute::Kind::kInt ? a->i : def;

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,37 @@ namespace idem {
 // Runs a subgraph (If/Loop/Scan body) with the given inputs; the current scope's values are
 // visible to it as outer-scope values.
 using SubgraphRunner = std::function<Result<std::vector<RtValue>>(const Graph&, std::vector<RtValue>)>;
+
+// What a kernel derives once from its node's constant inputs, before any run: GEMM and convolution
+// weights packed into panels, for example. Plain tensors (target-neutral layouts, R5), immutable
+// and shared by every run, so that an artifact can store them and map them back without repacking.
+// Only the op's own prepare function knows what each tensor means.
+struct PreparedState {
+  std::vector<Tensor> tensors;
+};
+
+// What a prepare function sees: the node, and those of its inputs that are constant (initializers
+// that are not graph inputs), at load time.
+class PrepareContext {
+ public:
+  PrepareContext(const Node& node, std::vector<const Tensor*> constant_inputs, ThreadPool* pool)
+      : node_(node), constant_inputs_(std::move(constant_inputs)), pool_(pool) {}
+  const Node& node() const { return node_; }
+  // Constant input i, or nullptr if input i is omitted or only known at run time.
+  const Tensor* constant_input(size_t i) const { return i < constant_inputs_.size() ? constant_inputs_[i] : nullptr; }
+  ThreadPool* pool() const { return pool_; }
+  // Attribute access with the same defaults and semantics as KernelContext's.
+  int64_t Int(const std::string& name, int64_t def) const;
+
+ private:
+  const Node& node_;
+  std::vector<const Tensor*> constant_inputs_;
+  ThreadPool* pool_;
+};
+
+// A prepare function returns the node's state, or nullptr when there is nothing to prepare (the
+// kernel then works from its inputs alone). It must not depend on the CPU (R5) or the thread count.
+using PrepareFn = Result<std::shared_ptr<const PreparedState>> (*)(const PrepareContext&);
 
 class KernelContext {
  public:
@@ -71,6 +103,10 @@ class KernelContext {
     ParallelForRange(pool_, n, grain, fn);
   }
   uint64_t seed() const { return seed_; }
+  // The state this node's prepare function made at load (packed weights...), or nullptr. A kernel
+  // must give the same bits with or without it.
+  const PreparedState* prepared() const { return prepared_; }
+  void set_prepared(const PreparedState* p) { prepared_ = p; }
   // Stable identity of this node for counter-based RNG: a hash of its name (or position).
   uint64_t node_key() const;
   Result<std::vector<RtValue>> RunSubgraph(const Graph& g, std::vector<RtValue> inputs) const {
@@ -90,6 +126,7 @@ class KernelContext {
   ThreadPool* pool_;
   uint64_t seed_;
   SubgraphRunner run_subgraph_;
+  const PreparedState* prepared_ = nullptr;
 };
 
 using KernelFn = Status (*)(KernelContext&);

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -148,6 +149,61 @@ void BatchedGemm(const KernelContext& ctx, int64_t batches, int64_t M, int64_t N
   BatchedChainGemm<T>(ctx, batches, M, N, K, A, a_off, a_rs, a_ks, B, b_off, Y);
 }
 
+// B packed at load (PrepareMatMul / PrepareGemm): the PackB panels of the constant K x N operand,
+// in f32 (f16/bf16 weights are widened exactly). nullptr when the node has none.
+const float* PreparedPanels(const KernelContext& ctx, int64_t K, int64_t N) {
+  const PreparedState* st = ctx.prepared();
+  if (st == nullptr || st->tensors.size() != 1) return nullptr;
+  const Tensor& t = st->tensors[0];
+  if (t.dtype() != DType::kF32 || t.numel() != simd::PackedBFloats(K, N)) return nullptr;
+  return t.data<float>();
+}
+
+// Y (M x N, row-major, ldc N) = A (rows m at a + m * a_rs + k * a_ks) times the packed B, on the
+// ISA in use. The same chain per element as BatchedChainGemm, so the same bits.
+void PackedProduct(const KernelContext& ctx, int64_t M, int64_t N, int64_t K, const float* a, int64_t a_rs,
+                   int64_t a_ks, const float* panels, float* y) {
+  simd::GemmF32Args g;
+  g.M = M;
+  g.N = N;
+  g.K = K;
+  g.a = a;
+  g.a_row_stride = a_rs;
+  g.a_k_stride = a_ks;
+  g.packed_b = panels;
+  g.c = y;
+  g.ldc = N;
+  simd::GemmF32PackedB(simd::CurrentIsa(), g, ctx.pool());
+}
+
+// Packs the constant operand B(k, n) = b[k * k_stride + n * n_stride] of a float type into f32
+// panels, as a prepared state.
+Result<std::shared_ptr<const PreparedState>> PackConstantB(const PrepareContext& pc, const Tensor& B, int64_t K,
+                                                           int64_t N, int64_t k_stride, int64_t n_stride) {
+  std::vector<float> widened;
+  const float* b = nullptr;
+  if (B.dtype() == DType::kF32) {
+    b = B.data<float>();
+  } else {
+    widened.resize(static_cast<size_t>(B.numel()));
+    Status st = VisitDType<types::Bit(DType::kF16) | types::Bit(DType::kBF16)>(B.dtype(), "B", [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      const T* d = B.data<T>();
+      for (int64_t i = 0; i < B.numel(); ++i) widened[static_cast<size_t>(i)] = Load<T>(d[i]);
+      return Status::Ok();
+    });
+    IDEM_RETURN_IF_ERROR(st);
+    b = widened.data();
+  }
+  IDEM_ASSIGN_OR_RETURN(Tensor packed, Tensor::Create(DType::kF32, Shape{simd::PackedBFloats(K, N)}));
+  simd::PackB(b, K, N, k_stride, n_stride, packed.data<float>(), pc.pool());
+  auto state = std::make_shared<PreparedState>();
+  state->tensors.push_back(std::move(packed));
+  return std::shared_ptr<const PreparedState>(std::move(state));
+}
+
+bool IsFloatWeight(DType d) { return d == DType::kF32 || d == DType::kF16 || d == DType::kBF16; }
+
 // Converts a tensor's elements to the compute type (f16/bf16 -> f32; others unchanged).
 template <typename T>
 std::vector<ComputeT<T>> ToCompute(const Tensor& t) {
@@ -202,6 +258,22 @@ template <typename T>
 Status RunMatMul(KernelContext& ctx, const Tensor& A, const Tensor& B, const MatMulShape& s, Tensor* Y) {
   using C = ComputeT<T>;
   const int64_t batches = NumElements(s.batch);
+  if constexpr (std::is_same_v<C, float>) {
+    // B constant and 2-D, packed at load: A's batches are contiguous rows of one product.
+    if (const float* panels = s.b_batch.empty() ? PreparedPanels(ctx, s.K, s.N) : nullptr) {
+      const int64_t rows = batches * s.M;
+      if constexpr (kIsHalf<T>) {
+        const std::vector<float> a = ToCompute<T>(A);
+        std::vector<float> y(static_cast<size_t>(Y->numel()));
+        PackedProduct(ctx, rows, s.N, s.K, a.data(), s.K, 1, panels, y.data());
+        T* out = Y->data<T>();
+        for (size_t i = 0; i < y.size(); ++i) out[i] = Store<T>(y[i]);
+      } else {
+        PackedProduct(ctx, rows, s.N, s.K, A.data<T>(), s.K, 1, panels, Y->data<T>());
+      }
+      return Status::Ok();
+    }
+  }
   const std::vector<int64_t> a_off = BatchOffsets(s.a_batch, s.batch, s.M * s.K);
   const std::vector<int64_t> b_off = BatchOffsets(s.b_batch, s.batch, s.K * s.N);
   if constexpr (kIsHalf<T>) {
@@ -306,7 +378,7 @@ Status RunGemm(KernelContext& ctx, const Tensor& A, const Tensor& B, const Tenso
   }
   const C alpha = static_cast<C>(alpha_f);
   const C beta = static_cast<C>(beta_f);
-  // Operands in the compute type; B is packed as row-major K x N.
+  // A in the compute type.
   std::vector<C> a_conv;
   const C* a = nullptr;
   if constexpr (kIsHalf<T>) {
@@ -315,22 +387,29 @@ Status RunGemm(KernelContext& ctx, const Tensor& A, const Tensor& B, const Tenso
   } else {
     a = A.data<T>();
   }
-  std::vector<C> b_pack;
-  const C* b = nullptr;
-  if (!kIsHalf<T> && !trans_b) {
-    if constexpr (!kIsHalf<T>) b = B.data<T>();
-  } else {
-    b_pack.resize(static_cast<size_t>(K * N));
-    const T* src = B.data<T>();
-    for (int64_t k = 0; k < K; ++k)
-      for (int64_t n = 0; n < N; ++n)
-        b_pack[static_cast<size_t>(k * N + n)] = Load<T>(trans_b ? src[n * K + k] : src[k * N + n]);
-    b = b_pack.data();
-  }
   std::vector<C> acc(static_cast<size_t>(M * N));
   const int64_t a_rs = trans_a ? 1 : K;
   const int64_t a_ks = trans_a ? M : 1;
-  BatchedGemm<C>(ctx, 1, M, N, K, a, {0}, a_rs, a_ks, b, {0}, acc.data());
+  const float* panels = nullptr;
+  if constexpr (std::is_same_v<C, float>) panels = PreparedPanels(ctx, K, N);
+  if (panels != nullptr) {
+    if constexpr (std::is_same_v<C, float>) PackedProduct(ctx, M, N, K, a, a_rs, a_ks, panels, acc.data());
+  } else {
+    // B as row-major K x N in the compute type.
+    std::vector<C> b_pack;
+    const C* b = nullptr;
+    if (!kIsHalf<T> && !trans_b) {
+      if constexpr (!kIsHalf<T>) b = B.data<T>();
+    } else {
+      b_pack.resize(static_cast<size_t>(K * N));
+      const T* src = B.data<T>();
+      for (int64_t k = 0; k < K; ++k)
+        for (int64_t n = 0; n < N; ++n)
+          b_pack[static_cast<size_t>(k * N + n)] = Load<T>(trans_b ? src[n * K + k] : src[k * N + n]);
+      b = b_pack.data();
+    }
+    BatchedGemm<C>(ctx, 1, M, N, K, a, {0}, a_rs, a_ks, b, {0}, acc.data());
+  }
   // Epilogue with C broadcast unidirectionally to (M, N).
   std::vector<int64_t> c_strides = {0, 0};
   std::vector<C> c_vals;
@@ -363,6 +442,22 @@ inline Q Requantize(int32_t acc, float multiplier, int32_t zp) {
 }
 
 }  // namespace
+
+// Load time: a constant 2-D float B is packed into GEMM panels once (kernels/simd/gemm.h).
+Result<std::shared_ptr<const PreparedState>> PrepareMatMul(const PrepareContext& pc) {
+  const Tensor* B = pc.constant_input(1);
+  if (B == nullptr || B->rank() != 2 || !IsFloatWeight(B->dtype())) return std::shared_ptr<const PreparedState>();
+  return PackConstantB(pc, *B, B->dim(0), B->dim(1), B->dim(1), 1);
+}
+
+Result<std::shared_ptr<const PreparedState>> PrepareGemm(const PrepareContext& pc) {
+  const Tensor* B = pc.constant_input(1);
+  if (B == nullptr || B->rank() != 2 || !IsFloatWeight(B->dtype())) return std::shared_ptr<const PreparedState>();
+  const bool trans_b = pc.Int("transB", 0) != 0;
+  const int64_t K = trans_b ? B->dim(1) : B->dim(0);
+  const int64_t N = trans_b ? B->dim(0) : B->dim(1);
+  return PackConstantB(pc, *B, K, N, trans_b ? 1 : N, trans_b ? K : 1);
+}
 
 Status MatMul(KernelContext& ctx) {
   IDEM_ASSIGN_OR_RETURN(const Tensor* A, ctx.InputTensor(0));

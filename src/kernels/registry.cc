@@ -4,11 +4,12 @@
 
 namespace idem {
 namespace kernels {
-// Declared weak so that the tree links while op families are under construction; a unit test
-// (registry_test) asserts that every listed op has its kernel defined.
-#define IDEM_OP(domain, op_type, min_opset, max_opset, fn) Status fn(KernelContext&) __attribute__((weak));
+#define IDEM_OP(domain, op_type, min_opset, max_opset, fn) Status fn(KernelContext&);
 #include "kernels/ops.inc"
 #undef IDEM_OP
+#define IDEM_PREPARE(domain, op_type, fn) Result<std::shared_ptr<const PreparedState>> fn(const PrepareContext&);
+#include "kernels/prepare.inc"
+#undef IDEM_PREPARE
 }  // namespace kernels
 
 namespace {
@@ -19,6 +20,17 @@ constexpr OpInfo kOps[] = {
     {nullptr, nullptr, 0, 0, nullptr},  // sentinel: keeps the array non-empty
 };
 constexpr size_t kNumOps = sizeof(kOps) / sizeof(kOps[0]) - 1;
+
+struct PrepareInfo {
+  const char* domain;
+  const char* op_type;
+  PrepareFn fn;
+};
+constexpr PrepareInfo kPrepares[] = {
+#define IDEM_PREPARE(domain, op_type, fn) {domain, op_type, &kernels::fn},
+#include "kernels/prepare.inc"
+#undef IDEM_PREPARE
+};
 
 bool SameDomain(const char* a, const std::string& b) {
   const std::string da(a);
@@ -42,5 +54,11 @@ const OpInfo* FindOpAnyOpset(const std::string& domain, const std::string& op_ty
 }
 
 std::span<const OpInfo> AllOps() { return {kOps, kNumOps}; }
+
+PrepareFn FindPrepare(const std::string& domain, const std::string& op_type) {
+  for (const PrepareInfo& p : kPrepares)
+    if (p.op_type == op_type && SameDomain(p.domain, domain)) return p.fn;
+  return nullptr;
+}
 
 }  // namespace idem

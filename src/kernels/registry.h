@@ -23,6 +23,9 @@ const OpInfo* FindOp(const std::string& domain, const std::string& op_type, int 
 const OpInfo* FindOpAnyOpset(const std::string& domain, const std::string& op_type);
 std::span<const OpInfo> AllOps();
 
+// The load-time prepare function of (domain, op_type) (packing constant weights), or nullptr.
+PrepareFn FindPrepare(const std::string& domain, const std::string& op_type);
+
 // Domain spelled as ONNX does for messages: "ai.onnx" for "".
 inline std::string DomainName(const std::string& d) { return d.empty() || d == "ai.onnx" ? "ai.onnx" : d; }
 

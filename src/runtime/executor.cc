@@ -36,14 +36,14 @@ void CollectOuterReads(const Graph& sub, std::set<std::string>* names) {
 
 }  // namespace
 
-Result<std::unique_ptr<Executor>> Executor::Create(std::shared_ptr<const Graph> graph) {
+Result<std::unique_ptr<Executor>> Executor::Create(std::shared_ptr<const Graph> graph, ThreadPool* pool) {
   std::unique_ptr<Executor> e(new Executor());
   e->graph_ = std::move(graph);
-  IDEM_RETURN_IF_ERROR(e->Prepare(*e->graph_));
+  IDEM_RETURN_IF_ERROR(e->Prepare(*e->graph_, pool));
   return e;
 }
 
-Status Executor::Prepare(const Graph& g) {
+Status Executor::Prepare(const Graph& g, ThreadPool* pool) {
   Plan plan;
   const size_t nv = g.values.size();
   std::vector<int> last_use(nv, -1);
@@ -58,16 +58,28 @@ Status Executor::Prepare(const Graph& g) {
                          ") at node '", n.DisplayName(), "'");
     }
     plan.kernels.push_back(op->kernel);
+    std::shared_ptr<const PreparedState> state;
+    if (PrepareFn prepare = FindPrepare(n.domain, n.op_type)) {
+      std::vector<const Tensor*> constants;
+      for (int in : n.inputs) {
+        const Value* v = in >= 0 ? &g.values[static_cast<size_t>(in)] : nullptr;
+        constants.push_back(v && v->has_initializer && !v->is_graph_input && !v->outer_scope ? &v->initializer : nullptr);
+      }
+      auto r = prepare(PrepareContext(n, std::move(constants), pool));
+      if (!r.ok()) return r.status().WithContext(n.Describe());
+      state = std::move(r).value();
+    }
+    plan.prepared.push_back(std::move(state));
     for (int in : n.inputs)
       if (in >= 0) last_use[static_cast<size_t>(in)] = n.index;
     std::set<std::string> outer;
     for (const auto& [_, a] : n.attributes) {
       if (a.g) {
-        IDEM_RETURN_IF_ERROR(Prepare(*a.g));
+        IDEM_RETURN_IF_ERROR(Prepare(*a.g, pool));
         CollectOuterReads(*a.g, &outer);
       }
       for (const auto& gg : a.graphs) {
-        IDEM_RETURN_IF_ERROR(Prepare(*gg));
+        IDEM_RETURN_IF_ERROR(Prepare(*gg, pool));
         CollectOuterReads(*gg, &outer);
       }
     }
@@ -121,6 +133,7 @@ Result<std::vector<RtValue>> Executor::RunGraph(const Graph& g, std::vector<RtVa
     for (int in : n.inputs) in_ptrs.push_back(in >= 0 ? &values[static_cast<size_t>(in)] : nullptr);
     std::vector<RtValue> outs(n.outputs.size());
     KernelContext ctx(n, in_ptrs, &outs, options.pool, options.seed, run_sub);
+    ctx.set_prepared(plan.prepared[static_cast<size_t>(n.index)].get());
     Status st = plan.kernels[static_cast<size_t>(n.index)](ctx);
     if (!st.ok()) {
       if (st.message().find(n.op_type + " node '") == std::string::npos) st = st.WithContext(n.Describe());

@@ -25,7 +25,9 @@ class Executor {
  public:
   // Resolves a kernel for every node of `graph` and its subgraphs; fails with a message naming
   // the first node idem cannot run.
-  static Result<std::unique_ptr<Executor>> Create(std::shared_ptr<const Graph> graph);
+  // Also runs the prepare functions of nodes with constant inputs (packing weights), on `pool`
+  // (may be null; the result does not depend on it).
+  static Result<std::unique_ptr<Executor>> Create(std::shared_ptr<const Graph> graph, ThreadPool* pool = nullptr);
 
   // Runs the main graph. `inputs` are in the order of graph->inputs (monostate = use the
   // initializer default).
@@ -37,10 +39,11 @@ class Executor {
   struct Frame;
   struct Plan {
     std::vector<KernelFn> kernels;
+    std::vector<std::shared_ptr<const PreparedState>> prepared;  // per node, may be null
     std::vector<std::vector<int>> release_after;  // values to free after node i
   };
   Executor() = default;
-  Status Prepare(const Graph& g);
+  Status Prepare(const Graph& g, ThreadPool* pool);
   Result<std::vector<RtValue>> RunGraph(const Graph& g, std::vector<RtValue> inputs, const Frame* parent,
                                         const RunOptions& options) const;
 
