@@ -3,6 +3,7 @@
 // load-time prepared state, as the executor would make it), and tensor builders/readers.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -187,18 +188,19 @@ inline std::vector<float> HalfValues(const Tensor& t) {
   return out;
 }
 
-// Deterministic pseudo-random floats in [-1, 1) (xorshift32; the same on every machine), with
-// some exact zeros, negative zeros and values of other magnitudes mixed in when `specials`.
+// Deterministic pseudo-random floats (an LCG; the same on every machine) with mixed magnitudes
+// (|x| in [2^-7, 2^5)), so that summation order matters; with `specials`, some exact zeros,
+// negative zeros and much larger/smaller values are mixed in.
 inline std::vector<float> RandomFloats(size_t n, uint32_t seed, bool specials = false) {
   std::vector<float> v(n);
-  uint32_t s = seed * 2654435761u + 1u;
+  uint32_t s = seed * 2654435761u + 12345u;
   for (size_t i = 0; i < n; ++i) {
-    s ^= s << 13;
-    s ^= s >> 17;
-    s ^= s << 5;
-    float x = static_cast<float>(s >> 8) * (1.0f / 8388608.0f) - 1.0f;
+    s = s * 1664525u + 1013904223u;
+    const float mant = static_cast<float>((s >> 8) & 0xFFFF) / 65536.0f - 0.5f;
+    const int e = static_cast<int>((s >> 24) % 12) - 6;
+    float x = std::ldexp(mant, e);
     if (specials) {
-      switch (s % 23) {
+      switch ((s >> 3) % 23) {
         case 0: x = 0.0f; break;
         case 1: x = -0.0f; break;
         case 2: x *= 1e4f; break;

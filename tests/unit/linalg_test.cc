@@ -19,127 +19,21 @@
 #include "kernels/canonical.h"
 #include "kernels/kernel.h"
 #include "kernels/registry.h"
+#include "kernel_test_util.h"
+#include "kernels/simd/isa.h"
 
 namespace idem {
 namespace {
 
-Attribute IntAttr(int64_t v) {
-  Attribute a;
-  a.kind = Attribute::Kind::kInt;
-  a.i = v;
-  return a;
-}
-Attribute FloatAttr(float v) {
-  Attribute a;
-  a.kind = Attribute::Kind::kFloat;
-  a.f = v;
-  return a;
-}
-Attribute IntsAttr(std::vector<int64_t> v) {
-  Attribute a;
-  a.kind = Attribute::Kind::kInts;
-  a.ints = std::move(v);
-  return a;
-}
-Attribute StringAttr(std::string v) {
-  Attribute a;
-  a.kind = Attribute::Kind::kString;
-  a.s = std::move(v);
-  return a;
-}
+using namespace idem::testing;  // NOLINT(google-build-using-namespace): the shared test harness
 
-// Runs one kernel from the registry on tensors, without a graph.
-class Op {
- public:
-  Op(std::string op_type, int opset) {
-    node_.op_type = std::move(op_type);
-    node_.opset = opset;
-    node_.name = "under_test";
-  }
-  Op& Attr(const std::string& name, Attribute a) {
-    node_.attributes[name] = std::move(a);
-    return *this;
-  }
-  Op& In(Tensor t) {  // an undefined Tensor is an omitted input
-    inputs_.push_back(t.defined() ? RtValue(std::move(t)) : RtValue());
-    return *this;
-  }
-  Op& Outputs(std::vector<bool> wanted) {
-    wanted_ = std::move(wanted);
-    return *this;
-  }
-  Status Run(ThreadPool* pool = nullptr) {
-    const OpInfo* info = FindOp("", node_.op_type, node_.opset);
-    if (!info) return Unsupported("no kernel for ", node_.op_type, " at opset ", node_.opset);
-    node_.inputs.clear();
-    std::vector<const RtValue*> ins;
-    for (size_t i = 0; i < inputs_.size(); ++i) {
-      const bool present = !IsNone(inputs_[i]);
-      node_.inputs.push_back(present ? static_cast<int>(i) : -1);
-      ins.push_back(present ? &inputs_[i] : nullptr);
-    }
-    node_.outputs.clear();
-    for (size_t i = 0; i < wanted_.size(); ++i) node_.outputs.push_back(wanted_[i] ? static_cast<int>(i) : -1);
-    outputs_.assign(wanted_.size(), RtValue());
-    KernelContext ctx(node_, ins, &outputs_, pool, 0, nullptr);
-    return info->kernel(ctx);
-  }
-  const Tensor& out(size_t i) const { return std::get<Tensor>(outputs_[i]); }
 
- private:
-  Node node_;
-  std::vector<RtValue> inputs_;
-  std::vector<bool> wanted_ = {true};
-  std::vector<RtValue> outputs_;
-};
 
-template <typename T>
-std::vector<T> Values(const Tensor& t) {
-  return std::vector<T>(t.data<T>(), t.data<T>() + t.numel());
-}
-std::vector<uint32_t> Bits(const Tensor& t) {
-  std::vector<uint32_t> b;
-  for (float f : Values<float>(t)) b.push_back(std::bit_cast<uint32_t>(f));
-  return b;
-}
 
-Tensor F32(std::vector<float> v, Shape s) { return Tensor::FromVector<float>(v, std::move(s)); }
-Tensor F64(std::vector<double> v, Shape s) { return Tensor::FromVector<double>(v, std::move(s)); }
-Tensor I64(std::vector<int64_t> v, Shape s) { return Tensor::FromVector<int64_t>(v, std::move(s)); }
-Tensor I32(std::vector<int32_t> v, Shape s) { return Tensor::FromVector<int32_t>(v, std::move(s)); }
-Tensor I8(std::vector<int8_t> v, Shape s) { return Tensor::FromVector<int8_t>(v, std::move(s)); }
-Tensor U8(std::vector<uint8_t> v, Shape s) { return Tensor::FromVector<uint8_t>(v, std::move(s)); }
-Tensor F16(const std::vector<float>& v, Shape s) {
-  std::vector<Float16> h;
-  for (float f : v) h.push_back(FloatToHalf(f));
-  return Tensor::FromVector<Float16>(h, std::move(s));
-}
-Tensor BF16(const std::vector<float>& v, Shape s) {
-  std::vector<BFloat16> h;
-  for (float f : v) h.push_back(FloatToBFloat16(f));
-  return Tensor::FromVector<BFloat16>(h, std::move(s));
-}
-std::vector<float> HalfValues(const Tensor& t) {
-  std::vector<float> out;
-  for (int64_t i = 0; i < t.numel(); ++i) out.push_back(HalfToFloat(t.data<Float16>()[i]));
-  return out;
-}
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
-// Deterministic pseudo-random floats with mixed magnitudes, so that summation order matters.
-std::vector<float> RandomFloats(size_t n, uint32_t seed) {
-  std::vector<float> v(n);
-  uint32_t s = seed * 2654435761u + 12345u;
-  for (size_t i = 0; i < n; ++i) {
-    s = s * 1664525u + 1013904223u;
-    const float mant = static_cast<float>((s >> 8) & 0xFFFF) / 65536.0f - 0.5f;
-    const int e = static_cast<int>((s >> 24) % 12) - 6;
-    v[i] = std::ldexp(mant, e);
-  }
-  return v;
-}
 
 // ---------------------------------------------------------------------------------------------
 // MatMul / Gemm: the per-element sequential FMA chain.
@@ -178,6 +72,58 @@ TEST(LinalgMatMulTest, IsBitwiseTheSequentialChainAtAnyThreadCount) {
       EXPECT_EQ(Bits(op.out(0)), want) << M << "x" << K << "x" << N;
     }
   }
+}
+
+// Weights packed at load (PrepareMatMul / PrepareGemm) give the same bits as the chain reference,
+// on every ISA and thread count, for f32 and half weights, with and without Gemm's transB.
+TEST(LinalgMatMulTest, PreparedConstantWeightsAreBitwiseTheChain) {
+  const simd::Isa before = simd::CurrentIsa();
+  ThreadPool pool(3);
+  for (auto [M, K, N] : std::vector<std::array<int64_t, 3>>{{37, 300, 301}, {1, 513, 7}, {5, 1, 33}, {8, 64, 16}}) {
+    const std::vector<float> a = RandomFloats(static_cast<size_t>(2 * M * K), 5);
+    const std::vector<float> b = RandomFloats(static_cast<size_t>(K * N), 6);
+    std::vector<uint32_t> want;
+    for (float f : NaiveBatchedMatMul(a, b, 2, 1, M, K, N)) want.push_back(std::bit_cast<uint32_t>(f));
+    // Gemm with transB: B given as N x K.
+    std::vector<float> bt(static_cast<size_t>(K * N));
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t n = 0; n < N; ++n) bt[static_cast<size_t>(n * K + k)] = b[static_cast<size_t>(k * N + n)];
+    const std::vector<float> a0(a.begin(), a.begin() + M * K);
+    std::vector<uint32_t> want_gemm(want.begin(), want.begin() + M * N);
+    for (simd::Isa isa : {simd::Isa::kScalar, simd::Isa::kAvx2, simd::Isa::kAvx512}) {
+      if (!simd::SetIsa(isa).ok()) continue;
+      for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
+        Op mm("MatMul", 13);
+        mm.In(F32(a, {2, M, K})).In(F32(b, {K, N})).ConstantInputs({1});
+        ASSERT_TRUE(mm.Run(p).ok());
+        ASSERT_NE(mm.prepared(), nullptr);
+        EXPECT_EQ(Bits(mm.out(0)), want) << simd::IsaName(isa) << " " << M << "x" << K << "x" << N;
+        Op gemm("Gemm", 13);
+        gemm.Attr("transB", IntAttr(1)).In(F32(a0, {M, K})).In(F32(bt, {N, K})).ConstantInputs({1});
+        ASSERT_TRUE(gemm.Run(p).ok());
+        ASSERT_NE(gemm.prepared(), nullptr);
+        EXPECT_EQ(Bits(gemm.out(0)), want_gemm) << simd::IsaName(isa) << " Gemm " << M << "x" << K << "x" << N;
+      }
+    }
+    ASSERT_TRUE(simd::SetIsa(before).ok());
+  }
+  // Half weights are widened exactly at load: same bits as the run-time path.
+  const std::vector<float> a = RandomFloats(6 * 40, 7), b = RandomFloats(40 * 19, 8);
+  for (bool bf : {false, true}) {
+    Op plain("MatMul", 13), prepared("MatMul", 13);
+    plain.In(bf ? BF16(a, {6, 40}) : F16(a, {6, 40})).In(bf ? BF16(b, {40, 19}) : F16(b, {40, 19}));
+    prepared.In(bf ? BF16(a, {6, 40}) : F16(a, {6, 40})).In(bf ? BF16(b, {40, 19}) : F16(b, {40, 19}));
+    prepared.ConstantInputs({1});
+    ASSERT_TRUE(plain.Run().ok());
+    ASSERT_TRUE(prepared.Run().ok());
+    ASSERT_NE(prepared.prepared(), nullptr);
+    EXPECT_EQ(HalfValues(prepared.out(0)), HalfValues(plain.out(0)));
+  }
+  // A batched (3-D) constant B is not prepared; the kernel still runs from its inputs.
+  Op batched("MatMul", 13);
+  batched.In(F32(RandomFloats(2 * 3 * 4, 9), {2, 3, 4})).In(F32(RandomFloats(2 * 4 * 5, 10), {2, 4, 5})).ConstantInputs({1});
+  ASSERT_TRUE(batched.Run().ok());
+  EXPECT_EQ(batched.prepared(), nullptr);
 }
 
 TEST(LinalgMatMulTest, BroadcastsBatchDimsAndPromotesVectors) {

@@ -16,87 +16,16 @@
 #include "core/thread_pool.h"
 #include "kernels/kernel.h"
 #include "kernels/registry.h"
+#include "kernel_test_util.h"
 
 namespace idem {
 namespace {
 
-Attribute IntAttr(int64_t v) {
-  Attribute a;
-  a.kind = Attribute::Kind::kInt;
-  a.i = v;
-  return a;
-}
-Attribute FloatAttr(float v) {
-  Attribute a;
-  a.kind = Attribute::Kind::kFloat;
-  a.f = v;
-  return a;
-}
-Attribute IntsAttr(std::vector<int64_t> v) {
-  Attribute a;
-  a.kind = Attribute::Kind::kInts;
-  a.ints = std::move(v);
-  return a;
-}
-Attribute StringAttr(std::string v) {
-  Attribute a;
-  a.kind = Attribute::Kind::kString;
-  a.s = std::move(v);
-  return a;
-}
+using namespace idem::testing;  // NOLINT(google-build-using-namespace): the shared test harness
 
-// Runs one kernel from the registry on tensors, without a graph.
-class Op {
- public:
-  Op(std::string op_type, int opset) {
-    node_.op_type = std::move(op_type);
-    node_.opset = opset;
-    node_.name = "under_test";
-  }
-  Op& Attr(const std::string& name, Attribute a) {
-    node_.attributes[name] = std::move(a);
-    return *this;
-  }
-  Op& In(Tensor t) {  // an undefined Tensor is an omitted input
-    inputs_.push_back(t.defined() ? RtValue(std::move(t)) : RtValue());
-    return *this;
-  }
-  Op& Outputs(std::vector<bool> wanted) {
-    wanted_ = std::move(wanted);
-    return *this;
-  }
-  Status Run(ThreadPool* pool = nullptr) {
-    const OpInfo* info = FindOp("", node_.op_type, node_.opset);
-    if (!info) return Unsupported("no kernel for ", node_.op_type, " at opset ", node_.opset);
-    node_.inputs.clear();
-    std::vector<const RtValue*> ins;
-    for (size_t i = 0; i < inputs_.size(); ++i) {
-      const bool present = !IsNone(inputs_[i]);
-      node_.inputs.push_back(present ? static_cast<int>(i) : -1);
-      ins.push_back(present ? &inputs_[i] : nullptr);
-    }
-    node_.outputs.clear();
-    for (size_t i = 0; i < wanted_.size(); ++i) node_.outputs.push_back(wanted_[i] ? static_cast<int>(i) : -1);
-    outputs_.assign(wanted_.size(), RtValue());
-    KernelContext ctx(node_, ins, &outputs_, pool, 0, nullptr);
-    return info->kernel(ctx);
-  }
-  const Tensor& out(size_t i) const { return std::get<Tensor>(outputs_[i]); }
 
- private:
-  Node node_;
-  std::vector<RtValue> inputs_;
-  std::vector<bool> wanted_ = {true};
-  std::vector<RtValue> outputs_;
-};
 
-template <typename T>
-std::vector<T> Values(const Tensor& t) {
-  return std::vector<T>(t.data<T>(), t.data<T>() + t.numel());
-}
 
-Tensor F32(std::vector<float> v, Shape s) { return Tensor::FromVector<float>(v, std::move(s)); }
-Tensor I64(std::vector<int64_t> v, Shape s) { return Tensor::FromVector<int64_t>(v, std::move(s)); }
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
