@@ -444,6 +444,41 @@ class Importer {
   int fn_counter_ = 0;
 };
 
+// Writes the --input-shape dims into the graph inputs' declared types.
+Status ApplyInputShapes(onnx::ModelProto* model, const std::map<std::string, std::vector<int64_t>>& shapes) {
+  std::set<std::string> initializers;
+  for (const auto& init : model->graph().initializer()) initializers.insert(init.name());
+  for (const auto& [name, dims] : shapes) {
+    onnx::ValueInfoProto* input = nullptr;
+    for (auto& in : *model->mutable_graph()->mutable_input())
+      if (in.name() == name) input = &in;
+    if (input == nullptr) {
+      std::string names;
+      for (const auto& in : model->graph().input())
+        if (!initializers.count(in.name())) names += (names.empty() ? "" : ", ") + in.name();
+      return InvalidArgument("--input-shape names '", name, "', which is not a graph input (inputs: ", names, ")");
+    }
+    if (!input->type().has_tensor_type())
+      return InvalidArgument("--input-shape: graph input '", name, "' is not a tensor");
+    for (int64_t d : dims)
+      if (d < 0) return InvalidArgument("--input-shape: dims of '", name, "' must be >= 0, got ", d);
+    auto* tt = input->mutable_type()->mutable_tensor_type();
+    if (tt->has_shape()) {
+      const auto& shape = tt->shape();
+      if (shape.dim_size() != static_cast<int>(dims.size()))
+        return InvalidArgument("--input-shape: graph input '", name, "' has rank ", shape.dim_size(), ", got ",
+                               dims.size(), " dims ", ShapeToString(dims));
+      for (int i = 0; i < shape.dim_size(); ++i)
+        if (shape.dim(i).has_dim_value() && shape.dim(i).dim_value() != dims[static_cast<size_t>(i)])
+          return InvalidArgument("--input-shape: dim ", i, " of graph input '", name, "' is fixed to ",
+                                 shape.dim(i).dim_value(), " by the model, got ", dims[static_cast<size_t>(i)]);
+    }
+    tt->mutable_shape()->clear_dim();
+    for (int64_t d : dims) tt->mutable_shape()->add_dim()->set_dim_value(d);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<OnnxModel> ImportOnnxBytes(const std::string& bytes, const std::string& base_dir, const ImportOptions& options) {
@@ -452,6 +487,7 @@ Result<OnnxModel> ImportOnnxBytes(const std::string& bytes, const std::string& b
   if (!model.ParseFromString(bytes)) return InvalidModel("not a valid ONNX model (protobuf parsing failed)");
   if (!model.has_graph()) return InvalidModel("not a valid ONNX model (no graph)");
   if (model.ir_version() <= 0) return InvalidModel("not a valid ONNX model (missing ir_version)");
+  IDEM_RETURN_IF_ERROR(ApplyInputShapes(&model, options.input_shapes));
   // Shape inference fills value_info with the types of intermediate values; errors here are not
   // fatal (idem checks shapes at run time), so a model ONNX cannot fully infer still runs.
   try {

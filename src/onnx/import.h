@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "ir/graph.h"
@@ -22,6 +23,10 @@ struct ImportOptions {
   // True if idem has a kernel for (domain, op_type) at `opset`. Ops without one are expanded into
   // their ONNX function body if they have one, and refused otherwise.
   std::function<bool(const std::string& domain, const std::string& op_type, int opset)> has_kernel;
+  // `--input-shape NAME:D0,D1,...`: the dims of these graph inputs, applied to the model before
+  // ONNX shape inference so every intermediate value gets static shapes. Fixes unknown/symbolic
+  // dims; an unknown name, a different rank or a contradicting known dim is an InvalidArgument.
+  std::map<std::string, std::vector<int64_t>> input_shapes;
 };
 
 struct OnnxModel {

@@ -21,7 +21,8 @@ struct OptimizeOptions {
   // transpose/reshape cancellation); 2: also fusions (Conv+BN, MatMul/Gemm/Conv + bias +
   // activation, LayerNormalization, GELU, attention).
   int opt_level = 2;
-  // --input-shape NAME:D0,D1,...: fixes the dims of graph inputs before the passes run.
+  // --input-shape NAME:D0,D1,...: applied at import (ImportOptions::input_shapes); Optimize
+  // checks that each named graph input has exactly these dims.
   std::map<std::string, std::vector<int64_t>> input_shapes;
 };
 
@@ -36,9 +37,11 @@ struct OptimizeReport {
   std::map<std::string, int64_t> ops_after;
 };
 
-// Rewrites `graph` in place. The result computes the same outputs (bitwise, except where a
-// fusion is documented to change rounding — none do at present) and keeps the provenance of
-// every node.
+// Rewrites `graph` (the main graph; subgraphs are left as they are) in place. The result computes
+// the same outputs bitwise, except for the two rewrites documented to change rounding
+// (FoldConvBatchNorm and FuseLayerNorm, passes.h), and keeps the provenance of every node.
+// `options.input_shapes` is only CHECKED here (CheckInputShapes): the dims are applied at import
+// (ImportOptions::input_shapes), before ONNX shape inference; pass the same map to both.
 Status Optimize(Graph* graph, const OptimizeOptions& options, OptimizeReport* report);
 
 }  // namespace idem::passes
