@@ -1,7 +1,12 @@
-// idem command-line tool. Contract: DESIGN.md §4. Every failure prints one line
+// idem command-line tool: compile, run, inspect, load-time. Contract: DESIGN.md §4; the artifact:
+// docs/artifact.md. Every failure prints one line
 // "idem: error: <what>" to stderr and exits non-zero (1 = error, 2 = usage, 3 = unsupported model).
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <filesystem>
@@ -9,6 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "artifact/artifact.h"
+#include "artifact/compiler.h"
+#include "artifact/inspect.h"
 #include "core/digest.h"
 #include "core/npy.h"
 #include "kernels/simd/isa.h"
@@ -100,6 +108,7 @@ struct RunArgs {
   uint64_t seed = 0;
   bool print = false;
   std::string isa;  // empty: IDEM_ISA or the best the CPU supports
+  bool no_verify = false;
 };
 
 // Chooses the kernels' ISA: --isa, else the environment variable IDEM_ISA, else the best one.
@@ -114,6 +123,7 @@ int RunCommand(const RunArgs& a) {
   SessionOptions so;
   so.threads = a.threads;
   so.seed = a.seed;
+  so.verify_weights = !a.no_verify;
   auto session = Session::Load(a.model, so);
   if (!session.ok()) return Fail(session.status());
   const Session& s = **session;
@@ -146,6 +156,130 @@ int RunCommand(const RunArgs& a) {
   return 0;
 }
 
+
+// ---------------------------------------------------------------- compile
+
+enum class LogLevel { kError, kWarn, kInfo, kDebug };
+
+struct CompileArgs {
+  std::string model;
+  std::string output;
+  int threads = 1;
+  std::vector<std::string> input_shapes;
+  int opt_level = 2;
+  std::string dump_graph;
+  std::string log = "warn";
+};
+
+// "NAME:D0,D1,..." (the last ':' separates, so names may contain ':'; "NAME:" is a scalar).
+Status ParseInputShape(const std::string& spec, std::map<std::string, std::vector<int64_t>>* out) {
+  const size_t colon = spec.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    return InvalidArgument("--input-shape expects NAME:D0,D1,..., got '", spec, "'");
+  const std::string name = spec.substr(0, colon), dims = spec.substr(colon + 1);
+  std::vector<int64_t> shape;
+  size_t pos = 0;
+  while (pos < dims.size()) {
+    size_t comma = dims.find(',', pos);
+    if (comma == std::string::npos) comma = dims.size();
+    const std::string d = dims.substr(pos, comma - pos);
+    if (d.empty() || d.size() > 18 || !std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return InvalidArgument("--input-shape ", name, ": dim '", d, "' is not a non-negative integer");
+    shape.push_back(std::stoll(d));
+    pos = comma + 1;
+    if (comma + 1 == dims.size()) return InvalidArgument("--input-shape ", name, ": trailing ','");
+  }
+  if (out->count(name)) return InvalidArgument("--input-shape ", name, " is given twice");
+  (*out)[name] = std::move(shape);
+  return Status::Ok();
+}
+
+int CompileCommand(const CompileArgs& a) {
+  const LogLevel level = a.log == "error" ? LogLevel::kError
+                         : a.log == "info" ? LogLevel::kInfo
+                         : a.log == "debug" ? LogLevel::kDebug
+                                            : LogLevel::kWarn;
+  artifact::CompileOptions o;
+  o.threads = a.threads;
+  o.opt_level = a.opt_level;
+  o.dump_graph_path = a.dump_graph;
+  for (const std::string& spec : a.input_shapes)
+    if (Status st = ParseInputShape(spec, &o.input_shapes); !st.ok()) return Fail(st);
+  // Progress: a self-updating line on a terminal; one line per stage at --log info and above.
+  const bool tty = ::isatty(2) != 0;
+  const bool lines = level >= LogLevel::kInfo;
+  static const char* kStages[] = {"import", "optimize", "prepare", "plan", "write"};
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  int last_pct = -1;
+  o.progress = [&](const std::string& stage, double fraction) {
+    int k = 0;
+    while (k < 5 && stage != kStages[k]) ++k;
+    if (lines && fraction == 0.0) {
+      std::fprintf(stderr, "idem compile: [%d/5] %s (%.2f s)\n", k + 1, stage.c_str(), elapsed());
+    } else if (tty && !lines) {
+      const int pct = static_cast<int>(fraction * 100);
+      if (fraction != 0.0 && pct == last_pct) return;
+      last_pct = pct;
+      std::fprintf(stderr, "\r\033[Kidem compile: [%d/5] %s", k + 1, stage.c_str());
+      if (stage == "write") std::fprintf(stderr, " %3d%%", pct);
+      std::fprintf(stderr, " (%.1f s)", elapsed());
+    }
+  };
+  auto r = artifact::CompileModel(a.model, a.output, o);
+  if (tty && !lines) std::fprintf(stderr, "\r\033[K");
+  if (!r.ok()) return Fail(r.status());
+  if (lines) {
+    int64_t before = 0, after = 0;
+    for (const auto& [_, c] : r->report.ops_before) before += c;
+    for (const auto& [_, c] : r->report.ops_after) after += c;
+    std::fprintf(stderr, "idem compile: wrote %s: %" PRIu64 " bytes, %" PRId64 " -> %" PRId64
+                         " nodes, %" PRId64 " prepared, arena %" PRIu64 " bytes (naive %" PRIu64 ") in %.2f s\n",
+                 a.output.c_str(), r->file_bytes, before, after, r->prepared_nodes, r->memory_plan.arena_bytes,
+                 r->memory_plan.naive_bytes, elapsed());
+  }
+  if (level >= LogLevel::kDebug) {
+    for (const auto& [stage, sec] : r->stage_seconds) std::fprintf(stderr, "idem compile: stage %s %.3f s\n", stage.c_str(), sec);
+    for (const auto& p : r->report.passes)
+      std::fprintf(stderr, "idem compile: pass %s: %" PRId64 " changes\n", p.pass.c_str(), p.changes);
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------- inspect / load-time
+
+int InspectCommand(const std::string& path, bool no_verify) {
+  artifact::LoadOptions lo;
+  lo.verify_weights = !no_verify;
+  if (!artifact::IsArtifactFile(path)) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) return Fail(IoError("cannot open '", path, "'"));
+  }
+  auto a = artifact::LoadArtifact(path, lo);
+  if (!a.ok()) return Fail(a.status());
+  std::fputs(artifact::InspectText(path, *a).c_str(), stdout);
+  return 0;
+}
+
+// Load time, open to ready-to-run (a Session that could Run), for .onnx and .idem alike.
+int LoadTimeCommand(const std::string& path, int repeat, bool no_verify) {
+  SessionOptions so;
+  so.verify_weights = !no_verify;
+  std::vector<double> ms;
+  for (int i = 0; i < repeat; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto s = Session::Load(path, so);
+    const auto t1 = std::chrono::steady_clock::now();
+    if (!s.ok()) return Fail(s.status());
+    ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+  }
+  std::vector<double> sorted = ms;
+  std::sort(sorted.begin(), sorted.end());
+  std::printf("%s: load (open to ready-to-run) min %.2f ms, median %.2f ms over %d runs%s\n", path.c_str(), sorted.front(),
+              sorted[sorted.size() / 2], repeat, no_verify ? " (weights not verified)" : "");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -153,7 +287,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   RunArgs run;
   CLI::App* run_cmd = app.add_subcommand("run", "Run a model on inputs and write its outputs as .npy files");
-  run_cmd->add_option("model", run.model, "model file (.onnx)")->required();
+  run_cmd->add_option("model", run.model, "model file (.onnx or .idem, recognized by content)")->required();
   run_cmd->add_option("--input,-i", run.inputs, "NAME=PATH (.npy or ONNX TensorProto .pb); repeat per input");
   run_cmd->add_option("--output-dir,-o", run.output_dir, "directory for <output>.npy files")->required();
   run_cmd->add_option("--threads,-t", run.threads, "intra-op threads (changes speed, never results)")
@@ -162,6 +296,34 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--isa", run.isa, "kernel instruction set: scalar, avx2 or avx512 (changes speed, never results)")
       ->check(CLI::IsMember({"scalar", "avx2", "avx512"}));
   run_cmd->add_flag("--print", run.print, "print shape, dtype, first values and SHA-256 of each output");
+  run_cmd->add_flag("--no-verify", run.no_verify, "for .idem files: skip the weight section's SHA-256 check");
+
+  CompileArgs comp;
+  CLI::App* compile_cmd = app.add_subcommand("compile", "Compile an ONNX model into a .idem artifact");
+  compile_cmd->add_option("model", comp.model, "model file (.onnx)")->required();
+  compile_cmd->add_option("--output,-o", comp.output, "artifact to write (.idem)")->required();
+  compile_cmd->add_option("--threads,-t", comp.threads, "threads for weight packing (never changes the artifact)")
+      ->check(CLI::Range(1, 1024));
+  compile_cmd->add_option("--input-shape", comp.input_shapes, "NAME:D0,D1,... fixes an input's dims; repeat per input");
+  compile_cmd->add_option("--opt-level", comp.opt_level, "0: none, 1: cleanups, 2: also fusions (default)")
+      ->check(CLI::Range(0, 2));
+  compile_cmd->add_option("--dump-graph", comp.dump_graph, "write the optimized graph (readable text) to FILE");
+  compile_cmd->add_option("--log", comp.log, "error, warn (default), info (stages) or debug (also passes)")
+      ->check(CLI::IsMember({"error", "warn", "info", "debug"}));
+
+  std::string inspect_path;
+  bool inspect_no_verify = false;
+  CLI::App* inspect_cmd = app.add_subcommand("inspect", "Print a .idem artifact's signature, ops, plan and checksums");
+  inspect_cmd->add_option("model", inspect_path, "artifact (.idem)")->required();
+  inspect_cmd->add_flag("--no-verify", inspect_no_verify, "skip the weight section's SHA-256 check");
+
+  std::string load_path;
+  int load_repeat = 5;
+  bool load_no_verify = false;
+  CLI::App* load_cmd = app.add_subcommand("load-time", "Measure load time (open to ready-to-run) of a model");
+  load_cmd->add_option("model", load_path, "model file (.onnx or .idem)")->required();
+  load_cmd->add_option("--repeat,-n", load_repeat, "number of loads")->check(CLI::Range(1, 1000));
+  load_cmd->add_flag("--no-verify", load_no_verify, "for .idem files: skip the weight section's SHA-256 check");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -176,5 +338,8 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   if (*run_cmd) return RunCommand(run);
+  if (*compile_cmd) return CompileCommand(comp);
+  if (*inspect_cmd) return InspectCommand(inspect_path, inspect_no_verify);
+  if (*load_cmd) return LoadTimeCommand(load_path, load_repeat, load_no_verify);
   return kExitUsage;
 }

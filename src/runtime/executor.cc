@@ -39,12 +39,33 @@ void CollectOuterReads(const Graph& sub, std::set<std::string>* names) {
 Result<std::unique_ptr<Executor>> Executor::Create(std::shared_ptr<const Graph> graph, ThreadPool* pool) {
   std::unique_ptr<Executor> e(new Executor());
   e->graph_ = std::move(graph);
-  IDEM_RETURN_IF_ERROR(e->Prepare(*e->graph_, pool));
+  IDEM_RETURN_IF_ERROR(e->Prepare(*e->graph_, pool, nullptr));
   return e;
 }
 
-Status Executor::Prepare(const Graph& g, ThreadPool* pool) {
+Result<std::unique_ptr<Executor>> Executor::CreateWithPrepared(std::shared_ptr<const Graph> graph,
+                                                               const PreparedStates& prepared) {
+  std::unique_ptr<Executor> e(new Executor());
+  e->graph_ = std::move(graph);
+  IDEM_RETURN_IF_ERROR(e->Prepare(*e->graph_, nullptr, &prepared));
+  return e;
+}
+
+Executor::PreparedStates Executor::prepared_states() const {
+  PreparedStates out;
+  for (const auto& [g, plan] : plans_) out[g] = plan.prepared;
+  return out;
+}
+
+Status Executor::Prepare(const Graph& g, ThreadPool* pool, const PreparedStates* preset) {
   Plan plan;
+  const std::vector<std::shared_ptr<const PreparedState>>* given = nullptr;
+  if (preset != nullptr) {
+    auto it = preset->find(&g);
+    if (it == preset->end() || it->second.size() != g.nodes.size())
+      return Internal("graph '", g.name, "' has no prepared states for its ", g.nodes.size(), " nodes");
+    given = &it->second;
+  }
   const size_t nv = g.values.size();
   std::vector<int> last_use(nv, -1);
   for (const Node& n : g.nodes) {
@@ -59,7 +80,9 @@ Status Executor::Prepare(const Graph& g, ThreadPool* pool) {
     }
     plan.kernels.push_back(op->kernel);
     std::shared_ptr<const PreparedState> state;
-    if (PrepareFn prepare = FindPrepare(n.domain, n.op_type)) {
+    if (given != nullptr) {
+      state = (*given)[static_cast<size_t>(n.index)];
+    } else if (PrepareFn prepare = FindPrepare(n.domain, n.op_type)) {
       std::vector<const Tensor*> constants;
       for (int in : n.inputs) {
         const Value* v = in >= 0 ? &g.values[static_cast<size_t>(in)] : nullptr;
@@ -75,11 +98,11 @@ Status Executor::Prepare(const Graph& g, ThreadPool* pool) {
     std::set<std::string> outer;
     for (const auto& [_, a] : n.attributes) {
       if (a.g) {
-        IDEM_RETURN_IF_ERROR(Prepare(*a.g, pool));
+        IDEM_RETURN_IF_ERROR(Prepare(*a.g, pool, preset));
         CollectOuterReads(*a.g, &outer);
       }
       for (const auto& gg : a.graphs) {
-        IDEM_RETURN_IF_ERROR(Prepare(*gg, pool));
+        IDEM_RETURN_IF_ERROR(Prepare(*gg, pool, preset));
         CollectOuterReads(*gg, &outer);
       }
     }

@@ -29,6 +29,18 @@ class Executor {
   // (may be null; the result does not depend on it).
   static Result<std::unique_ptr<Executor>> Create(std::shared_ptr<const Graph> graph, ThreadPool* pool = nullptr);
 
+  // Prepared states per graph (the main graph and every subgraph, by address), per node index;
+  // null where a node has none.
+  using PreparedStates = std::map<const Graph*, std::vector<std::shared_ptr<const PreparedState>>>;
+  // Like Create, but takes the prepared states as given (e.g. mapped from an artifact) instead of
+  // running prepare functions: loading never repacks. Every graph of `graph` must have an entry
+  // with one slot per node.
+  static Result<std::unique_ptr<Executor>> CreateWithPrepared(std::shared_ptr<const Graph> graph,
+                                                              const PreparedStates& prepared);
+
+  // The prepared states of every graph (what an artifact stores).
+  PreparedStates prepared_states() const;
+
   // Runs the main graph. `inputs` are in the order of graph->inputs (monostate = use the
   // initializer default).
   Result<std::vector<RtValue>> Run(std::vector<RtValue> inputs, const RunOptions& options) const;
@@ -43,7 +55,7 @@ class Executor {
     std::vector<std::vector<int>> release_after;  // values to free after node i
   };
   Executor() = default;
-  Status Prepare(const Graph& g, ThreadPool* pool);
+  Status Prepare(const Graph& g, ThreadPool* pool, const PreparedStates* preset);
   Result<std::vector<RtValue>> RunGraph(const Graph& g, std::vector<RtValue> inputs, const Frame* parent,
                                         const RunOptions& options) const;
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "artifact/artifact.h"
 #include "kernels/registry.h"
 #include "onnx/import.h"
 
@@ -12,6 +13,12 @@ bool HasKernel(const std::string& domain, const std::string& op_type, int opset)
 }
 
 Result<std::unique_ptr<Session>> Session::Load(const std::string& model_path, const SessionOptions& options) {
+  if (artifact::IsArtifactFile(model_path)) {
+    artifact::LoadOptions lo;
+    lo.verify_weights = options.verify_weights;
+    IDEM_ASSIGN_OR_RETURN(artifact::LoadedArtifact a, artifact::LoadArtifact(model_path, lo));
+    return FromPrepared(std::move(a.graph), a.prepared, options);
+  }
   ImportOptions io;
   io.has_kernel = HasKernel;
   IDEM_ASSIGN_OR_RETURN(OnnxModel model, ImportOnnxFile(model_path, io));
@@ -19,6 +26,17 @@ Result<std::unique_ptr<Session>> Session::Load(const std::string& model_path, co
 }
 
 Result<std::unique_ptr<Session>> Session::FromGraph(std::shared_ptr<Graph> graph, const SessionOptions& options) {
+  return Make(std::move(graph), nullptr, options);
+}
+
+Result<std::unique_ptr<Session>> Session::FromPrepared(std::shared_ptr<Graph> graph,
+                                                       const Executor::PreparedStates& prepared,
+                                                       const SessionOptions& options) {
+  return Make(std::move(graph), &prepared, options);
+}
+
+Result<std::unique_ptr<Session>> Session::Make(std::shared_ptr<Graph> graph, const Executor::PreparedStates* prepared,
+                                               const SessionOptions& options) {
   if (options.threads < 1 || options.threads > 1024)
     return InvalidArgument("thread count must be between 1 and 1024, got ", options.threads);
   std::unique_ptr<Session> s(new Session());
@@ -31,7 +49,11 @@ Result<std::unique_ptr<Session>> Session::FromGraph(std::shared_ptr<Graph> graph
     const Value& v = graph->values[static_cast<size_t>(id)];
     s->outputs_.push_back({v.name, v.type, false});
   }
-  IDEM_ASSIGN_OR_RETURN(s->executor_, Executor::Create(std::move(graph)));
+  if (prepared != nullptr) {
+    IDEM_ASSIGN_OR_RETURN(s->executor_, Executor::CreateWithPrepared(std::move(graph), *prepared));
+  } else {
+    IDEM_ASSIGN_OR_RETURN(s->executor_, Executor::Create(std::move(graph)));
+  }
   s->pool_ = std::make_unique<ThreadPool>(options.threads);
   return s;
 }

@@ -20,6 +20,9 @@ namespace idem {
 struct SessionOptions {
   int threads = 1;    // intra-op threads (changes speed, never bits)
   uint64_t seed = 0;  // seed of random ops without a seed attribute
+  // For .idem artifacts: check the weight section's SHA-256 at load (the header and metadata are
+  // always checked). Off = faster load, corruption of weights goes unnoticed.
+  bool verify_weights = true;
 };
 
 struct IoInfo {
@@ -30,9 +33,14 @@ struct IoInfo {
 
 class Session {
  public:
+  // Loads an ONNX model or a .idem artifact (recognized by its magic bytes, not its extension).
   static Result<std::unique_ptr<Session>> Load(const std::string& model_path, const SessionOptions& options);
   // For models already imported (tests).
   static Result<std::unique_ptr<Session>> FromGraph(std::shared_ptr<Graph> graph, const SessionOptions& options);
+  // A graph with its prepared states given (a loaded artifact): no prepare function runs.
+  static Result<std::unique_ptr<Session>> FromPrepared(std::shared_ptr<Graph> graph,
+                                                       const Executor::PreparedStates& prepared,
+                                                       const SessionOptions& options);
 
   const std::vector<IoInfo>& inputs() const { return inputs_; }
   const std::vector<IoInfo>& outputs() const { return outputs_; }
@@ -43,6 +51,8 @@ class Session {
 
  private:
   Session() = default;
+  static Result<std::unique_ptr<Session>> Make(std::shared_ptr<Graph> graph, const Executor::PreparedStates* prepared,
+                                               const SessionOptions& options);
   std::unique_ptr<Executor> executor_;
   std::unique_ptr<ThreadPool> pool_;
   SessionOptions options_;
