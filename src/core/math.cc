@@ -1029,6 +1029,22 @@ T ErfImpl(T x) {
 }
 
 // ---------------------------------------------------------------------------
+// GELU (see math.h for the formulas).
+
+template <typename T>
+T GeluImpl(T x) {
+  const T t = ErfImpl(x * static_cast<T>(kGeluSqrtHalf));
+  return (T(0.5) * x) * (T(1) + t);
+}
+
+template <typename T>
+T GeluTanhImpl(T x) {
+  const T x2 = x * x;
+  const T inner = static_cast<T>(kGeluTanhScale) * std::fma(static_cast<T>(kGeluTanhCubic) * x2, x, x);
+  return (T(0.5) * x) * (T(1) + TanhImpl(inner));
+}
+
+// ---------------------------------------------------------------------------
 // Rounding and fmod.
 
 template <typename T>
@@ -1163,5 +1179,12 @@ double atan2(double y, double x) { return Atan2Impl(y, x); }
 
 float erf(float x) { return ErfImpl(x); }
 double erf(double x) { return ErfImpl(x); }
+
+float gelu(float x) { return GeluImpl(x); }
+double gelu(double x) { return GeluImpl(x); }
+float gelu_tanh(float x) { return GeluTanhImpl(x); }
+double gelu_tanh(double x) { return GeluTanhImpl(x); }
+float silu(float x) { return x * SigmoidImpl(x); }
+double silu(double x) { return x * SigmoidImpl(x); }
 
 }  // namespace idem::math

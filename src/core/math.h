@@ -189,6 +189,24 @@ double atan2(double y, double x);
 float erf(float x);
 double erf(double x);
 
+// ---------------------------------------------------------------------------
+// Compound activations, each one fixed formula (the SIMD versions in
+// kernels/simd/math-inl.h issue the same operations):
+//   gelu(x)      = (0.5 x) * (1 + erf(x * kGeluSqrtHalf))
+//   gelu_tanh(x) = (0.5 x) * (1 + tanh(kGeluTanhScale * fma(kGeluTanhCubic * x^2, x, x)))
+//   silu(x)      = x * sigmoid(x)
+// (constants rounded to the argument's type).
+inline constexpr double kGeluSqrtHalf = 0.70710678118654752440;   // sqrt(1/2)
+inline constexpr double kGeluTanhScale = 0.79788456080286535588;  // sqrt(2/pi)
+inline constexpr double kGeluTanhCubic = 0.044715;
+
+float gelu(float x);
+double gelu(double x);
+float gelu_tanh(float x);
+double gelu_tanh(double x);
+float silu(float x);
+double silu(double x);
+
 }  // namespace idem::math
 
 #endif  // IDEM_CORE_MATH_H_

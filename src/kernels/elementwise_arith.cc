@@ -119,14 +119,21 @@ Tensor CanonicalExponent(const Tensor& y) {
 
 // ---------------------------------------------------------------- arithmetic
 
-Status Add(KernelContext& ctx) { return SameTypeBinary<kNumeric>(ctx, [](auto a, auto b) { return ew::AddOf(a, b); }); }
-Status Sub(KernelContext& ctx) { return SameTypeBinary<kNumeric>(ctx, [](auto a, auto b) { return ew::SubOf(a, b); }); }
-Status Mul(KernelContext& ctx) { return SameTypeBinary<kNumeric>(ctx, [](auto a, auto b) { return ew::MulOf(a, b); }); }
+// f32/f16/bf16 take the SIMD span kernels (same formula; kernels/simd/elementwise.h).
+Status Add(KernelContext& ctx) {
+  return ew::SameTypeBinarySimd<kNumeric>(ctx, simd::BinaryF32Op::kAdd, [](auto a, auto b) { return ew::AddOf(a, b); });
+}
+Status Sub(KernelContext& ctx) {
+  return ew::SameTypeBinarySimd<kNumeric>(ctx, simd::BinaryF32Op::kSub, [](auto a, auto b) { return ew::SubOf(a, b); });
+}
+Status Mul(KernelContext& ctx) {
+  return ew::SameTypeBinarySimd<kNumeric>(ctx, simd::BinaryF32Op::kMul, [](auto a, auto b) { return ew::MulOf(a, b); });
+}
 
 // Integers truncate toward zero (min / -1 wraps to min); division by zero is an error.
 Status Div(KernelContext& ctx) {
   return WithFault(ctx, "integer division by zero", [&](ElementFault& fault) {
-    return SameTypeBinary<kNumeric>(ctx, [&fault](auto a, auto b) {
+    return ew::SameTypeBinarySimd<kNumeric>(ctx, simd::BinaryF32Op::kDiv, [&fault](auto a, auto b) {
       using C = decltype(a);
       if constexpr (kIsInt<C>) {
         if (b == C(0)) {
@@ -161,6 +168,11 @@ Status Pow(KernelContext& ctx) {
   constexpr uint32_t kBase = types::kFloat | types::Bit(DType::kI32) | types::Bit(DType::kI64);
   constexpr uint32_t kExponent =
       types::Bit(DType::kF32) | types::Bit(DType::kF64) | types::Bit(DType::kI64) | types::Bit(DType::kU64);
+  if (x->dtype() == DType::kF32 && exponent.dtype() == DType::kF32) {  // math::pow in f32, vectorized
+    IDEM_ASSIGN_OR_RETURN(ew::BinaryShapes s, ew::ResolveBinaryShapes(ctx, x->shape(), exponent.shape()));
+    IDEM_ASSIGN_OR_RETURN(const bool done, ew::TrySimdBinary(ctx, *x, exponent, s, simd::BinaryF32Op::kPow));
+    if (done) return Status::Ok();
+  }
   return WithFault(ctx, "0 raised to a negative integer power", [&](ElementFault& fault) {
     return VisitDType<kBase>(x->dtype(), what.c_str(), [&](auto xtag) {
       using X = typename decltype(xtag)::type;
@@ -206,9 +218,13 @@ Status PRelu(KernelContext& ctx) {
       return ctx.Error("slope ", ShapeToString(ss), " does not broadcast unidirectionally to X ", ShapeToString(xs));
   }
   const std::string what = ctx.node().Describe();
-  return VisitDType<types::kFloat | types::kInt>(in[0]->dtype(), what.c_str(), [&](auto tag) {
+  return VisitDType<types::kFloat | types::kInt>(in[0]->dtype(), what.c_str(), [&](auto tag) -> Status {
     using T = typename decltype(tag)::type;
     using C = ComputeT<T>;
+    if constexpr (std::is_same_v<C, float>) {  // f32, f16, bf16
+      IDEM_ASSIGN_OR_RETURN(const bool done, ew::TrySimdBinary(ctx, *in[0], *in[1], shapes, simd::BinaryF32Op::kPRelu));
+      if (done) return Status::Ok();
+    }
     return ew::MapBinaryShaped<T, T, T>(ctx, *in[0], *in[1], shapes, [](C x, C slope) {
       if constexpr (std::is_unsigned_v<C>) {
         (void)slope;

@@ -223,6 +223,30 @@ std::string ToString(const From& v) {
   }
 }
 
+// ---------------------------------------------------------------- SIMD conversions
+
+// f32 <-> f16/bf16 through the vectorized conversions of the current ISA (bitwise equal to
+// ConvertElement, kernels/simd/elementwise.h); nullptr for other pairs or Isa::kScalar.
+template <typename T>
+using SimdRaw = std::conditional_t<std::is_same_v<T, float>, float, uint16_t>;
+
+template <typename From, typename To>
+auto SimdConversion() -> void (*)(const SimdRaw<From>*, SimdRaw<To>*, size_t) {
+  constexpr bool kToHalf = std::is_same_v<From, float> && kIsHalf<To>;
+  constexpr bool kFromHalf = kIsHalf<From> && std::is_same_v<To, float>;
+  if constexpr (kToHalf || kFromHalf) {
+    const simd::Isa isa = simd::CurrentIsa();
+    if (isa == simd::Isa::kScalar) return nullptr;
+    const simd::ConvertFns fns = simd::ConvertFor(isa);
+    if constexpr (std::is_same_v<To, Float16>) return fns.f32_to_f16;
+    else if constexpr (std::is_same_v<To, BFloat16>) return fns.f32_to_bf16;
+    else if constexpr (std::is_same_v<From, Float16>) return fns.f16_to_f32;
+    else return fns.bf16_to_f32;
+  } else {
+    return nullptr;
+  }
+}
+
 // ---------------------------------------------------------------- the kernel
 
 Status CastTensor(KernelContext& ctx, const Tensor& x, DType to) {
@@ -246,6 +270,11 @@ Status CastTensor(KernelContext& ctx, const Tensor& x, DType to) {
         } else if constexpr (std::is_same_v<To, std::string>) {
           ctx.ParallelFor(n, kElementwiseGrain, [&](int64_t b, int64_t e) {
             for (int64_t i = b; i < e; ++i) dst[i] = ToString(src[i]);
+          });
+        } else if (const auto convert = SimdConversion<From, To>(); convert != nullptr) {
+          ctx.ParallelFor(n, kElementwiseGrain, [&](int64_t b, int64_t e) {
+            convert(reinterpret_cast<const SimdRaw<From>*>(src + b), reinterpret_cast<SimdRaw<To>*>(dst + b),
+                    static_cast<size_t>(e - b));
           });
         } else {
           ctx.ParallelFor(n, kElementwiseGrain, [&](int64_t b, int64_t e) {

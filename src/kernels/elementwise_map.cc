@@ -73,4 +73,75 @@ Result<std::array<const Tensor*, 2>> SameTypeInputs(const KernelContext& ctx) {
   return std::array<const Tensor*, 2>{a, b};
 }
 
+bool SimdElemType(DType dt, simd::ElemType* t) {
+  switch (dt) {
+    case DType::kF32: *t = simd::ElemType::kF32; return true;
+    case DType::kF16: *t = simd::ElemType::kF16; return true;
+    case DType::kBF16: *t = simd::ElemType::kBF16; return true;
+    default: return false;
+  }
+}
+
+BinaryRuns::BinaryRuns(const Shape& out, const Shape& a, const Shape& b) {
+  const std::vector<int64_t> sa = BroadcastStrides(a, out);
+  const std::vector<int64_t> sb = BroadcastStrides(b, out);
+  std::vector<int64_t> d, x, y;  // innermost first
+  for (size_t i = out.size(); i-- > 0;) {
+    if (out[i] == 1) continue;
+    if (!d.empty() && x.back() * d.back() == sa[i] && y.back() * d.back() == sb[i]) {
+      d.back() *= out[i];
+    } else {
+      d.push_back(out[i]);
+      x.push_back(sa[i]);
+      y.push_back(sb[i]);
+    }
+  }
+  if (d.empty()) return;  // one element (or none): a run of 1, steps 0
+  inner_ = d[0] > 0 ? d[0] : 1;
+  a_step_ = x[0];
+  b_step_ = y[0];
+  dims_.assign(d.begin() + 1, d.end());
+  a_str_.assign(x.begin() + 1, x.end());
+  b_str_.assign(y.begin() + 1, y.end());
+}
+
+Result<bool> TrySimdUnary(KernelContext& ctx, const Tensor& x, simd::UnaryF32Op op,
+                          const simd::UnaryF32Params& params) {
+  const simd::Isa isa = simd::CurrentIsa();
+  simd::ElemType type;
+  if (isa == simd::Isa::kScalar || !SimdElemType(x.dtype(), &type)) return false;
+  IDEM_ASSIGN_OR_RETURN(Tensor* y, ctx.AllocateOutput(0, x.dtype(), x.shape()));
+  const simd::UnaryF32Fn fn = simd::UnaryF32For(isa, type);  // dispatch once per call
+  const size_t es = type == simd::ElemType::kF32 ? sizeof(float) : sizeof(uint16_t);
+  const char* src = static_cast<const char*>(x.raw());
+  char* dst = static_cast<char*>(y->raw());
+  ctx.ParallelFor(x.numel(), kElementwiseGrain, [&](int64_t b, int64_t e) {
+    fn(op, params, src + static_cast<size_t>(b) * es, dst + static_cast<size_t>(b) * es, static_cast<size_t>(e - b));
+  });
+  return true;
+}
+
+Result<bool> TrySimdBinary(KernelContext& ctx, const Tensor& a, const Tensor& b, const BinaryShapes& s,
+                           simd::BinaryF32Op op) {
+  const simd::Isa isa = simd::CurrentIsa();
+  simd::ElemType type;
+  if (isa == simd::Isa::kScalar || a.dtype() != b.dtype() || !SimdElemType(a.dtype(), &type)) return false;
+  const BinaryRuns runs(s.out, s.a, s.b);
+  const int64_t n = NumElements(s.out);
+  if (runs.inner() < kMinSimdRun && n > 1) return false;
+  IDEM_ASSIGN_OR_RETURN(Tensor* y, ctx.AllocateOutput(0, a.dtype(), s.out));
+  const simd::BinaryF32Fn fn = simd::BinaryF32For(isa, type);  // dispatch once per call
+  const size_t es = type == simd::ElemType::kF32 ? sizeof(float) : sizeof(uint16_t);
+  const char* pa = static_cast<const char*>(a.raw());
+  const char* pb = static_cast<const char*>(b.raw());
+  char* dst = static_cast<char*>(y->raw());
+  ctx.ParallelFor(n, kElementwiseGrain, [&](int64_t begin, int64_t end) {
+    runs.ForRange(begin, end, [&](int64_t o, int64_t ao, int64_t as, int64_t bo, int64_t bs, int64_t len) {
+      fn(op, pa + static_cast<size_t>(ao) * es, static_cast<size_t>(as), pb + static_cast<size_t>(bo) * es,
+         static_cast<size_t>(bs), dst + static_cast<size_t>(o) * es, static_cast<size_t>(len));
+    });
+  });
+  return true;
+}
+
 }  // namespace idem::kernels::ew

@@ -22,6 +22,8 @@
 #include "core/half.h"
 #include "core/tensor.h"
 #include "kernels/kernel.h"
+#include "kernels/simd/elementwise.h"
+#include "kernels/simd/isa.h"
 #include "kernels/util.h"
 
 namespace idem::kernels::ew {
@@ -271,6 +273,83 @@ Status BoolBinary(KernelContext& ctx, Op&& op) {
       return static_cast<bool>(op(a, b));
     });
   });
+}
+
+// ---------------------------------------------------------------- SIMD paths (f32, f16, bf16)
+//
+// The vectorized paths compute exactly the scalar formulas above (kernels/simd/elementwise.h
+// states the per-element contract; tests/unit/simd_elementwise_test.cc checks every ISA against
+// Isa::kScalar, which runs the scalar code of the kernels themselves). They are taken when the
+// process-wide ISA is not kScalar and the tensor is f32, f16 or bf16.
+
+// The span element type of a dtype, if it has SIMD kernels.
+bool SimdElemType(DType dt, simd::ElemType* t);
+
+// Contiguous runs of a two-operand broadcast: calls run(out_begin, a_off, a_step, b_off, b_step,
+// len) for consecutive output ranges covering [begin, end), where operand k of output index
+// out_begin + j is at k_off + j * k_step (steps 0 or 1). Dimensions of size 1 are dropped and
+// dimensions contiguous in both operands merged, so the run is the longest innermost block.
+class BinaryRuns {
+ public:
+  BinaryRuns(const Shape& out, const Shape& a, const Shape& b);
+  int64_t inner() const { return inner_; }
+  template <typename Run>
+  void ForRange(int64_t begin, int64_t end, Run&& run) const {
+    int64_t i = begin;
+    while (i < end) {
+      int64_t row = i / inner_;
+      const int64_t col = i % inner_;
+      int64_t a_off = col * a_step_, b_off = col * b_step_;
+      for (size_t k = 0; k < dims_.size(); ++k) {
+        const int64_t idx = row % dims_[k];
+        row /= dims_[k];
+        a_off += idx * a_str_[k];
+        b_off += idx * b_str_[k];
+      }
+      const int64_t len = inner_ - col < end - i ? inner_ - col : end - i;
+      run(i, a_off, a_step_, b_off, b_step_, len);
+      i += len;
+    }
+  }
+
+ private:
+  int64_t inner_ = 1;
+  int64_t a_step_ = 0, b_step_ = 0;
+  std::vector<int64_t> dims_, a_str_, b_str_;  // outer dimensions, innermost first
+};
+
+// Runs below this length take the scalar path (the per-run bookkeeping would dominate).
+inline constexpr int64_t kMinSimdRun = 8;
+
+// y = op(x) through the SIMD span kernel of the current ISA, allocating output 0 (x's dtype and
+// shape). Returns false (and does nothing) when the scalar path must run instead.
+Result<bool> TrySimdUnary(KernelContext& ctx, const Tensor& x, simd::UnaryF32Op op,
+                          const simd::UnaryF32Params& params = {});
+
+// out = op(a, b) over resolved shapes through the SIMD span kernels, allocating output 0 (a's
+// dtype). Returns false (nothing done) when the scalar path must run instead.
+Result<bool> TrySimdBinary(KernelContext& ctx, const Tensor& a, const Tensor& b, const BinaryShapes& s,
+                           simd::BinaryF32Op op);
+
+// SameTypeUnary / SameTypeBinary with a SIMD path for f32/f16/bf16.
+template <uint32_t kSet, typename Op>
+Status SameTypeUnarySimd(KernelContext& ctx, simd::UnaryF32Op simd_op, const simd::UnaryF32Params& params,
+                         Op&& op) {
+  IDEM_ASSIGN_OR_RETURN(const Tensor* x, ctx.InputTensor(0));
+  IDEM_ASSIGN_OR_RETURN(const bool done, TrySimdUnary(ctx, *x, simd_op, params));
+  if (done) return Status::Ok();
+  return SameTypeUnary<kSet>(ctx, op);
+}
+
+template <uint32_t kSet, typename Op>
+Status SameTypeBinarySimd(KernelContext& ctx, simd::BinaryF32Op simd_op, Op&& op) {
+  IDEM_ASSIGN_OR_RETURN(auto in, SameTypeInputs(ctx));
+  if ((kSet & types::kFloat) != 0 && simd::CurrentIsa() != simd::Isa::kScalar) {
+    IDEM_ASSIGN_OR_RETURN(BinaryShapes s, ResolveBinaryShapes(ctx, in[0]->shape(), in[1]->shape()));
+    IDEM_ASSIGN_OR_RETURN(const bool done, TrySimdBinary(ctx, *in[0], *in[1], s, simd_op));
+    if (done) return Status::Ok();
+  }
+  return SameTypeBinary<kSet>(ctx, op);
 }
 
 // Set by element functions that meet a value with no defined result (e.g. integer division by

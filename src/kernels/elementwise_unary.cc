@@ -1,5 +1,8 @@
 // Unary elementwise ops: math functions, activations, rounding, tests (IsNaN/IsInf), Clip, Not.
 // Every transcendental comes from idem::math (R4); halves compute in f32 (elementwise_map.h).
+// f32/f16/bf16 tensors of the ops with a UnaryF32Op run the SIMD span kernels of the current ISA
+// (kernels/simd/elementwise.h), which compute the same formulas bit for bit; Isa::kScalar runs the
+// lambdas below, the reference.
 #include <cmath>
 #include <limits>
 
@@ -15,10 +18,19 @@ constexpr uint32_t kFloat = types::kFloat;
 constexpr uint32_t kFloatOrSigned = types::kFloat | types::kSignedInt;
 constexpr uint32_t kNumeric = types::kNumeric;
 
+using simd::UnaryF32Op;
+using simd::UnaryF32Params;
+
 // A float-only op y = f(x); f is called with float (f32/f16/bf16) or double.
 template <typename F>
 Status FloatUnary(KernelContext& ctx, F f) {
   return SameTypeUnary<kFloat>(ctx, f);
+}
+
+// The same with the SIMD span kernel `op` for f32/f16/bf16 (same formula, kernels/simd/).
+template <typename F>
+Status FloatUnary(KernelContext& ctx, UnaryF32Op op, F f, const UnaryF32Params& params = {}) {
+  return ew::SameTypeUnarySimd<kFloat>(ctx, op, params, f);
 }
 
 // clamp(v, 0, 1) keeping NaN.
@@ -37,32 +49,34 @@ C HardSigmoidOf(C x, C alpha, C beta) {
 
 // ---------------------------------------------------------------- math functions
 
-Status Exp(KernelContext& ctx) { return FloatUnary(ctx, [](auto x) { return math::exp(x); }); }
-Status Log(KernelContext& ctx) { return FloatUnary(ctx, [](auto x) { return math::log(x); }); }
-Status Sqrt(KernelContext& ctx) { return FloatUnary(ctx, [](auto x) { return std::sqrt(x); }); }
+Status Exp(KernelContext& ctx) { return FloatUnary(ctx, UnaryF32Op::kExp, [](auto x) { return math::exp(x); }); }
+Status Log(KernelContext& ctx) { return FloatUnary(ctx, UnaryF32Op::kLog, [](auto x) { return math::log(x); }); }
+Status Sqrt(KernelContext& ctx) { return FloatUnary(ctx, UnaryF32Op::kSqrt, [](auto x) { return std::sqrt(x); }); }
 Status Reciprocal(KernelContext& ctx) {
-  return FloatUnary(ctx, [](auto x) { return decltype(x)(1) / x; });
+  return FloatUnary(ctx, UnaryF32Op::kReciprocal, [](auto x) { return decltype(x)(1) / x; });
 }
-Status Sin(KernelContext& ctx) { return FloatUnary(ctx, [](auto x) { return math::sin(x); }); }
-Status Cos(KernelContext& ctx) { return FloatUnary(ctx, [](auto x) { return math::cos(x); }); }
+Status Sin(KernelContext& ctx) { return FloatUnary(ctx, UnaryF32Op::kSin, [](auto x) { return math::sin(x); }); }
+Status Cos(KernelContext& ctx) { return FloatUnary(ctx, UnaryF32Op::kCos, [](auto x) { return math::cos(x); }); }
 Status Tan(KernelContext& ctx) { return FloatUnary(ctx, [](auto x) { return math::tan(x); }); }
 Status Asin(KernelContext& ctx) { return FloatUnary(ctx, [](auto x) { return math::asin(x); }); }
 Status Acos(KernelContext& ctx) { return FloatUnary(ctx, [](auto x) { return math::acos(x); }); }
 Status Atan(KernelContext& ctx) { return FloatUnary(ctx, [](auto x) { return math::atan(x); }); }
-Status Sinh(KernelContext& ctx) { return FloatUnary(ctx, [](auto x) { return math::sinh(x); }); }
-Status Cosh(KernelContext& ctx) { return FloatUnary(ctx, [](auto x) { return math::cosh(x); }); }
-Status Tanh(KernelContext& ctx) { return FloatUnary(ctx, [](auto x) { return math::tanh(x); }); }
+Status Sinh(KernelContext& ctx) { return FloatUnary(ctx, UnaryF32Op::kSinh, [](auto x) { return math::sinh(x); }); }
+Status Cosh(KernelContext& ctx) { return FloatUnary(ctx, UnaryF32Op::kCosh, [](auto x) { return math::cosh(x); }); }
+Status Tanh(KernelContext& ctx) { return FloatUnary(ctx, UnaryF32Op::kTanh, [](auto x) { return math::tanh(x); }); }
 Status Asinh(KernelContext& ctx) { return FloatUnary(ctx, [](auto x) { return math::asinh(x); }); }
 Status Acosh(KernelContext& ctx) { return FloatUnary(ctx, [](auto x) { return math::acosh(x); }); }
 Status Atanh(KernelContext& ctx) { return FloatUnary(ctx, [](auto x) { return math::atanh(x); }); }
-Status Ceil(KernelContext& ctx) { return FloatUnary(ctx, [](auto x) { return math::ceil(x); }); }
-Status Floor(KernelContext& ctx) { return FloatUnary(ctx, [](auto x) { return math::floor(x); }); }
+Status Ceil(KernelContext& ctx) { return FloatUnary(ctx, UnaryF32Op::kCeil, [](auto x) { return math::ceil(x); }); }
+Status Floor(KernelContext& ctx) { return FloatUnary(ctx, UnaryF32Op::kFloor, [](auto x) { return math::floor(x); }); }
 // Round half to even.
-Status Round(KernelContext& ctx) { return FloatUnary(ctx, [](auto x) { return math::round_half_even(x); }); }
+Status Round(KernelContext& ctx) {
+  return FloatUnary(ctx, UnaryF32Op::kRound, [](auto x) { return math::round_half_even(x); });
+}
 
 // Erf also accepts integer tensors (Erf-9): erf in double, converted back (truncation).
 Status Erf(KernelContext& ctx) {
-  return SameTypeUnary<kNumeric>(ctx, [](auto x) {
+  return ew::SameTypeUnarySimd<kNumeric>(ctx, UnaryF32Op::kErf, {}, [](auto x) {
     using C = decltype(x);
     if constexpr (ew::kIsInt<C>) return ew::ConvertElement<C>(math::erf(static_cast<double>(x)));
     else return math::erf(x);
@@ -72,7 +86,7 @@ Status Erf(KernelContext& ctx) {
 // ---------------------------------------------------------------- sign and magnitude
 
 Status Abs(KernelContext& ctx) {
-  return SameTypeUnary<kNumeric>(ctx, [](auto x) {
+  return ew::SameTypeUnarySimd<kNumeric>(ctx, UnaryF32Op::kAbs, {}, [](auto x) {
     using C = decltype(x);
     if constexpr (std::is_floating_point_v<C>) return math::abs(x);  // clears the sign bit
     else if constexpr (std::is_signed_v<C>) return x < 0 ? ew::WrapNeg(x) : x;  // |min| wraps to min
@@ -81,7 +95,7 @@ Status Abs(KernelContext& ctx) {
 }
 
 Status Neg(KernelContext& ctx) {
-  return SameTypeUnary<kFloatOrSigned>(ctx, [](auto x) {
+  return ew::SameTypeUnarySimd<kFloatOrSigned>(ctx, UnaryF32Op::kNeg, {}, [](auto x) {
     using C = decltype(x);
     if constexpr (std::is_floating_point_v<C>) return -x;
     else return ew::WrapNeg(x);
@@ -90,7 +104,7 @@ Status Neg(KernelContext& ctx) {
 
 // 1 for x > 0, -1 for x < 0, x itself for zeros (keeping -0) and NaN.
 Status Sign(KernelContext& ctx) {
-  return SameTypeUnary<kNumeric>(ctx, [](auto x) {
+  return ew::SameTypeUnarySimd<kNumeric>(ctx, UnaryF32Op::kSign, {}, [](auto x) {
     using C = decltype(x);
     if constexpr (std::is_unsigned_v<C>) return x > 0 ? C(1) : C(0);
     else return x > C(0) ? C(1) : x < C(0) ? C(-1) : x;
@@ -101,78 +115,97 @@ Status Sign(KernelContext& ctx) {
 
 // x < 0 ? 0 : x (NaN and -0 pass through).
 Status Relu(KernelContext& ctx) {
-  return SameTypeUnary<kFloatOrSigned>(ctx, [](auto x) { return x < decltype(x)(0) ? decltype(x)(0) : x; });
+  return ew::SameTypeUnarySimd<kFloatOrSigned>(ctx, UnaryF32Op::kRelu, {},
+                                               [](auto x) { return x < decltype(x)(0) ? decltype(x)(0) : x; });
 }
 
 Status LeakyRelu(KernelContext& ctx) {
   const float alpha = ctx.Float("alpha", 0.01f);
-  return FloatUnary(ctx, [alpha](auto x) {
+  UnaryF32Params p;
+  p.alpha = alpha;
+  return FloatUnary(ctx, UnaryF32Op::kLeakyRelu, [alpha](auto x) {
     using C = decltype(x);
     return x < C(0) ? static_cast<C>(alpha) * x : x;
-  });
+  }, p);
 }
 
 Status ThresholdedRelu(KernelContext& ctx) {
   const float alpha = ctx.Float("alpha", 1.0f);
-  return FloatUnary(ctx, [alpha](auto x) {
+  UnaryF32Params p;
+  p.alpha = alpha;
+  return FloatUnary(ctx, UnaryF32Op::kThresholdedRelu, [alpha](auto x) {
     using C = decltype(x);
     return x > static_cast<C>(alpha) ? x : C(0);
-  });
+  }, p);
 }
 
 // x < 0 ? alpha * (exp(x) - 1) : x
 Status Elu(KernelContext& ctx) {
   const float alpha = ctx.Float("alpha", 1.0f);
-  return FloatUnary(ctx, [alpha](auto x) {
+  UnaryF32Params p;
+  p.alpha = alpha;
+  return FloatUnary(ctx, UnaryF32Op::kElu, [alpha](auto x) {
     using C = decltype(x);
     return x < C(0) ? static_cast<C>(alpha) * math::expm1(x) : x;
-  });
+  }, p);
 }
 
 // x > 0 ? gamma * x : gamma * (alpha * (exp(x) - 1))
 Status Selu(KernelContext& ctx) {
   const float alpha = ctx.Float("alpha", 1.67326319217681884765625f);
   const float gamma = ctx.Float("gamma", 1.05070102214813232421875f);
-  return FloatUnary(ctx, [alpha, gamma](auto x) {
+  UnaryF32Params p;
+  p.alpha = alpha;
+  p.gamma = gamma;
+  return FloatUnary(ctx, UnaryF32Op::kSelu, [alpha, gamma](auto x) {
     using C = decltype(x);
     const C g = static_cast<C>(gamma);
     return x > C(0) ? g * x : g * (static_cast<C>(alpha) * math::expm1(x));
-  });
+  }, p);
 }
 
 // max(0, x) + min(0, alpha * (exp(x / alpha) - 1)) == x > 0 ? x : alpha * expm1(x / alpha)
 Status Celu(KernelContext& ctx) {
   const float alpha = ctx.Float("alpha", 1.0f);
   if (alpha == 0) return ctx.Error("alpha must not be 0");
-  return FloatUnary(ctx, [alpha](auto x) {
+  UnaryF32Params p;
+  p.alpha = alpha;
+  return FloatUnary(ctx, UnaryF32Op::kCelu, [alpha](auto x) {
     using C = decltype(x);
     const C a = static_cast<C>(alpha);
     return x > C(0) ? x : a * math::expm1(x / a);
-  });
+  }, p);
 }
 
 Status HardSigmoid(KernelContext& ctx) {
   const float alpha = ctx.Float("alpha", 0.2f);
   const float beta = ctx.Float("beta", 0.5f);
-  return FloatUnary(ctx, [alpha, beta](auto x) {
+  UnaryF32Params p;
+  p.alpha = alpha;
+  p.beta = beta;
+  return FloatUnary(ctx, UnaryF32Op::kHardSigmoid, [alpha, beta](auto x) {
     using C = decltype(x);
     return HardSigmoidOf(x, static_cast<C>(alpha), static_cast<C>(beta));
-  });
+  }, p);
 }
 
 // x * HardSigmoid(x) with alpha = 1/6, beta = 1/2.
 Status HardSwish(KernelContext& ctx) {
-  return FloatUnary(ctx, [](auto x) {
+  return FloatUnary(ctx, UnaryF32Op::kHardSwish, [](auto x) {
     using C = decltype(x);
     return x * HardSigmoidOf(x, C(1) / C(6), C(0.5));
   });
 }
 
-Status Sigmoid(KernelContext& ctx) { return FloatUnary(ctx, [](auto x) { return math::sigmoid(x); }); }
-Status Softplus(KernelContext& ctx) { return FloatUnary(ctx, [](auto x) { return math::softplus(x); }); }
+Status Sigmoid(KernelContext& ctx) {
+  return FloatUnary(ctx, UnaryF32Op::kSigmoid, [](auto x) { return math::sigmoid(x); });
+}
+Status Softplus(KernelContext& ctx) {
+  return FloatUnary(ctx, UnaryF32Op::kSoftplus, [](auto x) { return math::softplus(x); });
+}
 // x / (1 + |x|)
 Status Softsign(KernelContext& ctx) {
-  return FloatUnary(ctx, [](auto x) { return x / (decltype(x)(1) + math::abs(x)); });
+  return FloatUnary(ctx, UnaryF32Op::kSoftsign, [](auto x) { return x / (decltype(x)(1) + math::abs(x)); });
 }
 
 // x < -lambd ? x + bias : x > lambd ? x - bias : 0. Integers compute in double and convert back.
@@ -216,6 +249,13 @@ Status Clip(KernelContext& ctx) {
           return ctx.Error("input '", name, "' must be a scalar, got shape ", ShapeToString(bound->shape()));
         (i == 1 ? lo : hi) = Load(bound->data<T>()[0]);
       }
+    }
+    if constexpr (std::is_same_v<C, float>) {  // f32, f16, bf16
+      UnaryF32Params p;
+      p.lo = lo;
+      p.hi = hi;
+      IDEM_ASSIGN_OR_RETURN(const bool done, ew::TrySimdUnary(ctx, *x, UnaryF32Op::kClip, p));
+      if (done) return Status::Ok();
     }
     return ew::MapUnary<T, T>(ctx, *x, [lo, hi](C v) {
       const C above = v < lo ? lo : v;
