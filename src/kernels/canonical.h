@@ -42,7 +42,8 @@ inline Acc CanonicalDot(int64_t n, A a, B b) {
 
 // GEMM / convolution order: each output element is ONE sequential FMA chain over k = 0..K-1,
 // starting from 0 (acc = fma(a_k, b_k, acc)); bias and activation are applied after the chain.
-// For convolution, k runs over (input channel, kernel position in row-major order).
+// For convolution, k runs over (input channel, kernel position in row-major order); a Conv term
+// whose input position lies in the padding is fma(w, 0, acc), as im2col computes it.
 template <typename Acc, typename A, typename B>
 inline Acc ChainDot(int64_t n, A a, B b) {
   Acc acc = 0;

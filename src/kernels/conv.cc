@@ -1,26 +1,34 @@
-// Conv, ConvTranspose, ConvInteger and QLinearConv: direct (im2col-free) N-D convolution, scalar
-// reference kernels of the linalg family.
+// Conv, ConvTranspose, ConvInteger and QLinearConv: the scalar reference kernels of the linalg
+// family (direct N-D convolution), and the dispatch of f32 Conv to the SIMD kernels.
 //
 // Canonical order (DESIGN.md R1, canonical.h ChainDot): each output element y[n][oc][o] is ONE
 // sequential FMA chain, starting from +0, over k = (input channel of the group, then kernel position
 // in row-major order), ascending:
 //     acc = 0; for ic in group: for kpos (row-major over kernel dims): acc = fma(w, x, acc)
-// Terms whose input position lies in the padding (Conv) or that do not map onto an input element
-// (ConvTranspose: non-integral or out-of-range source position) are SKIPPED: they leave acc
-// unchanged (not fma(w, 0, acc), which would turn -0 into +0 and Inf*0 into NaN). The iteration
-// order stays the fixed (ic, kpos) order, so it is a function of the shapes and attributes only.
+// Conv: a term whose input position lies in the padding is fma(w, 0, acc) — the padding is +0
+// input, exactly as im2col sees it (this differs from skipping the term only for signed zeros
+// and Inf/NaN weights: fma(Inf, 0, acc) is NaN). ConvTranspose: a term that does not map onto an
+// input element (non-integral or out-of-range source position) is SKIPPED (acc unchanged).
+// The iteration order is the fixed (ic, kpos) order, a function of the shapes and attributes only.
 // The bias is added after the chain: y = acc + b[oc]. f16/bf16 compute in f32 and round once on
-// store. ConvInteger/QLinearConv accumulate (x - x_zp) * (w - w_zp) exactly in int32 (skipping a
-// padded term equals padding with x_zp); QLinearConv then requantizes (see Requantize below).
+// store. ConvInteger/QLinearConv accumulate (x - x_zp) * (w - w_zp) exactly in int32 (a padded
+// term adds 0, which equals padding with x_zp); QLinearConv then requantizes (see Requantize below).
 //
-// Loop structure (does not affect results): a tile is (batch, group, block of 8 output channels,
-// one output row = all spatial dims but the last, a segment of up to 128 positions of the last
-// dim). It keeps 8 x 128 accumulators and streams k in order, so every element's chain is intact.
-// 1x1 kernels with unit strides and no padding are treated as 1-D over the flattened spatial plane.
+// Kernels: on the scalar ISA (simd::Isa::kScalar) every op runs the reference below. On a SIMD ISA
+// f32 Conv (and f16/bf16 Conv, computed in f32) runs kernels/simd/conv.h — im2col + the GEMM core,
+// or the depthwise kernel — which computes the same chain per element, so the same bits
+// (tests/unit/simd_conv_test.cc). Constant weights are packed once at load (PrepareConv).
+//
+// Reference loop structure (does not affect results): a tile is (batch, group, block of 8 output
+// channels, one output row = all spatial dims but the last, a segment of up to 128 positions of
+// the last dim). It keeps 8 x 128 accumulators and streams k in order, so every element's chain is
+// intact. 1x1 kernels with unit strides and no padding are treated as 1-D over the flattened
+// spatial plane.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -28,19 +36,9 @@
 #include "core/dtype.h"
 #include "core/math.h"
 #include "kernels/kernel.h"
+#include "kernels/simd/conv.h"
+#include "kernels/simd/isa.h"
 #include "kernels/util.h"
-
-// Instruction-set clones of the tile loops (see matmul.cc): bitwise-identical results, since each
-// clone performs the same sequence of correctly rounded operations per element.
-// Define IDEM_LINALG_CLONES as empty (-DIDEM_LINALG_CLONES=) to build the plain scalar version.
-#if !defined(IDEM_LINALG_CLONES) && defined(__x86_64__) && defined(__GNUC__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define IDEM_LINALG_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#endif
-#endif
-#ifndef IDEM_LINALG_CLONES
-#define IDEM_LINALG_CLONES
-#endif
 
 namespace idem::kernels {
 namespace {
@@ -76,8 +74,8 @@ constexpr int64_t kSegment = 128;
 // [oc][Cg][ks]); ConvTranspose: weight of group input channel 0, output channel oc0 (layout
 // [Cg][OCg][ks]). `scratch` holds prod(outer kernel dims) * 2 entries.
 template <typename T>
-IDEM_LINALG_CLONES void ConvTile(const ConvPlan& p, const T* x, const T* w, int64_t ocb, int64_t row, int64_t ow0,
-                               int64_t seg, T* acc, int64_t* scratch) {
+void ConvTile(const ConvPlan& p, const T* x, const T* w, int64_t ocb, int64_t row, int64_t ow0, int64_t seg, T* acc,
+              int64_t* scratch) {
   const int64_t S = p.S;
   const int64_t last = S - 1;
   const int64_t W = p.in[last];
@@ -127,26 +125,32 @@ IDEM_LINALG_CLONES void ConvTile(const ConvPlan& p, const T* x, const T* w, int6
   for (int64_t ic = 0; ic < p.Cg; ++ic) {
     const T* xc = x + ic * p.in_plane;
     for (int64_t ko = 0; ko < k_outer; ++ko) {
-      if (!valid[ko]) continue;
-      const T* xr = xc + offset[ko];
+      if (!valid[ko] && p.transpose) continue;
+      const T* xr = valid[ko] ? xc + offset[ko] : xc;
       for (int64_t kw = 0; kw < kl; ++kw) {
         const int64_t kpos = ko * kl + kw;
         if (!p.transpose) {
-          // ix = ow * sl + kw * dl - pl must lie in [0, W).
+          // ix = ow * sl + kw * dl - pl must lie in [0, W) (and the input row must exist);
+          // positions outside [lo, hi) read the padding: fma(w, 0, acc).
           const int64_t base = kw * dl - pl;
-          const int64_t lo = std::max(ow0, CeilDiv(-base, sl));
-          const int64_t hi = std::min(ow1, FloorDiv(W - 1 - base, sl) + 1);
-          if (lo >= hi) continue;
-          const T* xs = xr + lo * sl + base;
+          int64_t lo = ow0, hi = ow0;
+          if (valid[ko]) {
+            lo = std::clamp(CeilDiv(-base, sl), ow0, ow1);
+            hi = std::clamp(FloorDiv(W - 1 - base, sl) + 1, lo, ow1);
+          }
           const int64_t n = hi - lo;
+          const T* xs = n > 0 ? xr + lo * sl + base : xr;
           for (int64_t r = 0; r < ocb; ++r) {
             const T wv = w[(r * p.Cg + ic) * p.ks + kpos];
-            T* a = acc + r * seg + (lo - ow0);
+            T* a_row = acc + r * seg;
+            for (int64_t i = 0; i < lo - ow0; ++i) a_row[i] = MulAdd(wv, T(0), a_row[i]);
+            T* a = a_row + (lo - ow0);
             if (sl == 1) {
               for (int64_t i = 0; i < n; ++i) a[i] = MulAdd(wv, xs[i], a[i]);
             } else {
               for (int64_t i = 0; i < n; ++i) a[i] = MulAdd(wv, xs[i * sl], a[i]);
             }
+            for (int64_t i = hi - ow0; i < seg; ++i) a_row[i] = MulAdd(wv, T(0), a_row[i]);
           }
         } else {
           // ow = iw * sl + base with iw in [0, W) and ow in [ow0, ow1).
@@ -352,6 +356,83 @@ Shape ConvOutputShape(const ConvPlan& p, const Tensor& X) {
   return out_shape;
 }
 
+bool IsFloatWeight(DType d) { return d == DType::kF32 || d == DType::kF16 || d == DType::kBF16; }
+
+// The elements of a f32 / f16 / bf16 tensor as f32 (exact). `storage` holds them unless the
+// tensor already is f32.
+template <typename T>
+const float* AsF32(const Tensor& t, std::vector<float>* storage) {
+  if constexpr (std::is_same_v<T, float>) {
+    return t.data<float>();
+  } else {
+    storage->resize(static_cast<size_t>(t.numel()));
+    for (int64_t i = 0; i < t.numel(); ++i) (*storage)[static_cast<size_t>(i)] = Load<T>(t.data<T>()[i]);
+    return storage->data();
+  }
+}
+
+// The SIMD kernels' geometry of a (non-transposed) plan.
+simd::ConvGeometry Geometry(const ConvPlan& p) {
+  simd::ConvGeometry g;
+  g.N = p.N;
+  g.G = p.G;
+  g.Cg = p.Cg;
+  g.OCg = p.OCg;
+  g.S = static_cast<int>(p.S);
+  for (int64_t d = 0; d < p.S; ++d) {
+    const size_t i = static_cast<size_t>(d);
+    g.in[d] = p.in[i];
+    g.out[d] = p.out[i];
+    g.kernel[d] = p.kernel[i];
+    g.strides[d] = p.strides[i];
+    g.dilations[d] = p.dilations[i];
+    g.pads[d] = p.pads[i];
+  }
+  return g;
+}
+
+// Weights packed at load (PrepareConv), or nullptr if the node has none of this size.
+const float* PreparedConvWeights(const KernelContext& ctx, const simd::ConvGeometry& g) {
+  const PreparedState* st = ctx.prepared();
+  if (st == nullptr || st->tensors.size() != 1) return nullptr;
+  const Tensor& t = st->tensors[0];
+  if (t.dtype() != DType::kF32 || t.numel() != simd::ConvPackedWeightFloats(g)) return nullptr;
+  return t.data<float>();
+}
+
+// Conv on a SIMD ISA (kernels/simd/conv.h): the same chain per element as the reference.
+template <typename T>
+Status SimdConv(KernelContext& ctx, simd::Isa isa, const ConvPlan& p, const Tensor& X, const Tensor& W,
+                const float* bias, Tensor* Y) {
+  const simd::ConvGeometry g = Geometry(p);
+  std::vector<float> x_storage, w_storage, packed, y_storage;
+  const float* x = AsF32<T>(X, &x_storage);
+  const float* w = PreparedConvWeights(ctx, g);
+  if (w == nullptr) {
+    const float* raw = AsF32<T>(W, &w_storage);
+    if (g.OCg == 1) {
+      w = raw;  // one output channel per group: the packed layout is the raw one
+    } else {
+      packed.resize(static_cast<size_t>(simd::ConvPackedWeightFloats(g)));
+      simd::PackConvWeights(g, raw, packed.data());
+      w = packed.data();
+    }
+  }
+  float* y = nullptr;
+  if constexpr (std::is_same_v<T, float>) {
+    y = Y->data<float>();
+  } else {
+    y_storage.resize(static_cast<size_t>(Y->numel()));
+    y = y_storage.data();
+  }
+  simd::ConvF32(isa, g, x, w, bias, y, ctx.pool());
+  if constexpr (!std::is_same_v<T, float>) {
+    T* dst = Y->data<T>();
+    for (int64_t i = 0; i < Y->numel(); ++i) dst[i] = Store<T>(y_storage[static_cast<size_t>(i)]);
+  }
+  return Status::Ok();
+}
+
 // Float convolution (Conv / ConvTranspose) for element type T.
 template <typename T>
 Status RunFloatConv(KernelContext& ctx, const ConvPlan& p, const Tensor& X, const Tensor& W, const Tensor* B,
@@ -364,6 +445,10 @@ Status RunFloatConv(KernelContext& ctx, const ConvPlan& p, const Tensor& X, cons
       return ctx.Error("bias B has shape ", ShapeToString(B->shape()), "; expected [", OC, "]");
     bias.resize(static_cast<size_t>(OC));
     for (int64_t i = 0; i < OC; ++i) bias[static_cast<size_t>(i)] = Load<T>(B->data<T>()[i]);
+  }
+  if constexpr (std::is_same_v<C, float>) {
+    const simd::Isa isa = simd::CurrentIsa();
+    if (!p.transpose && isa != simd::Isa::kScalar) return SimdConv<T>(ctx, isa, p, X, W, B ? bias.data() : nullptr, Y);
   }
   T* y = Y->data<T>();
   const int64_t plane = p.out_plane;
@@ -473,6 +558,34 @@ inline Q Requantize(int32_t acc, float multiplier, int32_t zp) {
 }
 
 }  // namespace
+
+// Load time: constant f32/f16/bf16 weights of a Conv, widened to f32 and packed in the layout of
+// kernels/simd/conv.h (per group, W_g transposed). Depends on W's shape and `group` only (R5).
+Result<std::shared_ptr<const PreparedState>> PrepareConv(const PrepareContext& pc) {
+  const Tensor* W = pc.constant_input(1);
+  if (W == nullptr || W->rank() < 3 || W->rank() > 2 + simd::kConvMaxSpatial || !IsFloatWeight(W->dtype()))
+    return std::shared_ptr<const PreparedState>();
+  simd::ConvGeometry g;
+  g.G = pc.Int("group", 1);
+  if (g.G < 1 || W->dim(0) % g.G != 0) return std::shared_ptr<const PreparedState>();  // the kernel reports it
+  g.OCg = W->dim(0) / g.G;
+  g.Cg = W->dim(1);
+  g.S = static_cast<int>(W->rank()) - 2;
+  for (int d = 0; d < g.S; ++d) g.kernel[d] = W->dim(static_cast<size_t>(d) + 2);
+  std::vector<float> storage;
+  const float* w = nullptr;
+  Status st = VisitDType<types::Bit(DType::kF32) | types::Bit(DType::kF16) | types::Bit(DType::kBF16)>(
+      W->dtype(), "W", [&](auto tag) {
+        w = AsF32<typename decltype(tag)::type>(*W, &storage);
+        return Status::Ok();
+      });
+  IDEM_RETURN_IF_ERROR(st);
+  IDEM_ASSIGN_OR_RETURN(Tensor packed, Tensor::Create(DType::kF32, Shape{simd::ConvPackedWeightFloats(g)}));
+  simd::PackConvWeights(g, w, packed.data<float>());
+  auto state = std::make_shared<PreparedState>();
+  state->tensors.push_back(std::move(packed));
+  return std::shared_ptr<const PreparedState>(std::move(state));
+}
 
 Status Conv(KernelContext& ctx) { return FloatConv(ctx, /*transpose=*/false); }
 

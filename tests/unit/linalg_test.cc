@@ -1,6 +1,6 @@
 // Linalg family (MatMul, Gemm, Einsum, Det, Conv*, pools, quantization): behaviour the ONNX
 // conformance data does not cover — the canonical per-element FMA chain (checked bitwise against
-// straightforward loops written here from the definition in canonical.h), skipped padded terms,
+// straightforward loops written here from the definition in canonical.h), padded terms (fma(w, 0, acc) in Conv),
 // dtypes (f16/bf16/f64/integers), attribute forms of old opsets, NaN handling, rounding, thread
 // count invariance and error paths. Expected values are computed by hand (comments show how).
 #include <gtest/gtest.h>
@@ -401,7 +401,8 @@ TEST(LinalgDetTest, PivotingSingularBatchedAndEmpty) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Conv / ConvTranspose: chain over (ic, kernel position) with padded terms skipped.
+// Conv / ConvTranspose: chain over (ic, kernel position); a padded term is fma(w, 0, acc) for Conv
+// and skipped for ConvTranspose.
 
 struct ConvCase {
   Shape x, w;
@@ -517,14 +518,19 @@ TEST(LinalgConvTest, ConvTransposeIsBitwiseTheSkippingChain) {
                         true, 80);
 }
 
-TEST(LinalgConvTest, PaddedTermsAreSkippedNotMultipliedByZero) {
-  // Every weight is +Inf and the input is all ones: a padded term computed as fma(Inf, 0, acc)
-  // would give NaN; skipped terms leave each output at +Inf.
-  Op op("Conv", 11);
-  op.In(F32({1, 1, 1, 1}, {1, 1, 2, 2})).In(F32(std::vector<float>(9, kInf), {1, 1, 3, 3}));
-  op.Attr("pads", IntsAttr({1, 1, 1, 1}));
-  ASSERT_TRUE(op.Run().ok());
-  EXPECT_EQ(Values<float>(op.out(0)), (std::vector<float>{kInf, kInf, kInf, kInf}));
+TEST(LinalgConvTest, PaddedTermsAreMultipliedByZero) {
+  // Every weight is +Inf, input all ones: every window touches the padding, and a padded term is
+  // fma(Inf, 0, acc) = NaN (the canonical definition, as im2col computes it), on every ISA.
+  const simd::Isa before = simd::CurrentIsa();
+  for (simd::Isa isa : {simd::Isa::kScalar, simd::Isa::kAvx2, simd::Isa::kAvx512}) {
+    if (!simd::SetIsa(isa).ok()) continue;
+    Op op("Conv", 11);
+    op.In(F32({1, 1, 1, 1}, {1, 1, 2, 2})).In(F32(std::vector<float>(9, kInf), {1, 1, 3, 3}));
+    op.Attr("pads", IntsAttr({1, 1, 1, 1}));
+    ASSERT_TRUE(op.Run().ok());
+    for (float v : Values<float>(op.out(0))) EXPECT_TRUE(std::isnan(v)) << simd::IsaName(isa);
+  }
+  ASSERT_TRUE(simd::SetIsa(before).ok());
 }
 
 TEST(LinalgConvTest, AutoPadSameLowerPutsTheExtraPadFirst) {

@@ -1,0 +1,77 @@
+// f32 convolution (NCHW, N-D, groups, strides, dilations, padding) on the SIMD targets.
+//
+// Canonical order (the one kernels/conv.cc states and its scalar reference computes): every
+// output element y[n][oc][o] is ONE sequential FMA chain starting from +0 over
+// k = (input channel of the group, kernel position in row-major order), ascending, where a term
+// whose input position lies in the padding is fma(w, 0, acc) (it is not skipped); then
+// y = acc + bias[oc] when there is a bias.
+//
+// Algorithms (chosen from the shapes only, R5 — ConvAlgorithmFor; every one computes the order
+// above, so the choice never changes a bit):
+//  - kGemm: per (sample, group), Y_g (OCg x P) = W_g (OCg x K) · col (K x P), K = Cg * prod(kernel),
+//    P = prod(out). The input is copied once into zero-padded planes (read in place when nothing
+//    is padded, e.g. 1x1 / stride 1). The columns are cut into tiles of ConvTileColumns(K)
+//    positions; each tile's im2col is written straight into the GEMM's 16-column panel layout
+//    (kernels/simd/gemm.h; vector copies for panels within one output row at stride 1 or 2,
+//    gathers otherwise), and the GEMM core (bias per row) runs on it.
+//  - kDepthwise: one input and one output channel per group (C == G == OC), 1-D or 2-D: each
+//    output row is vectorized over the output width, the chain over the kernel positions.
+//
+// Weights (PackConvWeights; target-neutral, R5): per group, W_g transposed, K x OCg:
+//     packed[(g * K + k) * OCg + m] = w[(g * OCg + m) * K + k]
+// — the GEMM reads it in place as its A operand (A stored transposed), and for one output channel
+// per group it is the raw weight layout. Thread-safe.
+#pragma once
+
+#include <cstdint>
+
+#include "core/thread_pool.h"
+#include "kernels/simd/isa.h"
+
+namespace idem::simd {
+
+inline constexpr int kConvMaxSpatial = 16;
+
+// One convolution's shapes after auto_pad resolution. X: [N, G * Cg, in...], Y: [N, G * OCg, out...].
+struct ConvGeometry {
+  int64_t N = 0, G = 1, Cg = 0, OCg = 0;
+  int S = 0;  // spatial rank, 1..kConvMaxSpatial
+  int64_t in[kConvMaxSpatial] = {}, out[kConvMaxSpatial] = {}, kernel[kConvMaxSpatial] = {};
+  int64_t strides[kConvMaxSpatial] = {}, dilations[kConvMaxSpatial] = {};
+  int64_t pads[kConvMaxSpatial] = {};  // begin pads (end pads are implied by `out`)
+
+  int64_t InPlane() const;
+  int64_t OutPlane() const;
+  int64_t KernelSize() const;
+  int64_t K() const { return Cg * KernelSize(); }  // length of every output's chain
+};
+
+enum class ConvAlgorithm { kGemm, kDepthwise };
+
+// The algorithm for these shapes: a function of the geometry only (never of the CPU or threads).
+ConvAlgorithm ConvAlgorithmFor(const ConvGeometry& g);
+
+// Output positions per GEMM column tile (a multiple of 16, 128..512) for chain length K: the
+// packed tile (K x tile floats) stays cache-resident. A function of K only.
+int64_t ConvTileColumns(int64_t K);
+
+// Floats of the packed weights: G * OCg * K.
+inline int64_t ConvPackedWeightFloats(const ConvGeometry& g) { return g.G * g.OCg * g.K(); }
+
+// Packs raw weights w ([G * OCg, Cg, kernel...]) into the layout above.
+void PackConvWeights(const ConvGeometry& g, const float* w, float* packed);
+
+// Writes the im2col of columns [p0, p0 + count) of one group of one sample into `tile`
+// (PackedBFloats(K, count) floats, the GEMM's panel layout; padded positions and the columns past
+// `count` in the last panel are +0) with `isa`'s packer (kAvx2 / kAvx512). x: the group's first
+// input channel. ConvF32's im2col, exposed for tests.
+void PackConvColumns(Isa isa, const ConvGeometry& g, const float* x, int64_t p0, int64_t count, float* tile);
+
+// y = conv(x, w) (+ bias): x [N, G*Cg, in...], packed_w from PackConvWeights, bias G*OCg values or
+// null, y [N, G*OCg, out...] (fully written). `isa` must be a supported SIMD ISA (kAvx2 / kAvx512);
+// the scalar reference is kernels/conv.cc's. Parallel on `pool` (may be null) over independent
+// outputs; the bits do not depend on the pool.
+void ConvF32(Isa isa, const ConvGeometry& g, const float* x, const float* packed_w, const float* bias, float* y,
+             ThreadPool* pool);
+
+}  // namespace idem::simd
