@@ -26,19 +26,6 @@
 #include "kernels/simd/gemm.h"
 #include "kernels/util.h"
 
-// Instruction-set clones of the hot loops. Every clone performs the same correctly-rounded IEEE
-// operations (std::fma is exact in every clone; no reassociation, -ffp-contract=off), so the clones
-// are bitwise identical; they only differ in speed (vectorized FMA vs a libm call per element).
-// Define IDEM_LINALG_CLONES as empty (-DIDEM_LINALG_CLONES=) to build the plain scalar version.
-#if !defined(IDEM_LINALG_CLONES) && defined(__x86_64__) && defined(__GNUC__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define IDEM_LINALG_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#endif
-#endif
-#ifndef IDEM_LINALG_CLONES
-#define IDEM_LINALG_CLONES
-#endif
-
 namespace idem::kernels {
 namespace {
 
@@ -56,7 +43,7 @@ inline T MulAdd(T a, T b, T acc) {
 // Y[m*ldy + n] = chain over k of A(m,k) * B[k*ldb + n] for m < M, n < N, where
 // A(m,k) = A[m*a_rs + k*a_ks]. Single-threaded; callers tile M and N (never K).
 template <typename T>
-IDEM_LINALG_CLONES void ChainGemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t a_rs, int64_t a_ks,
+void ChainGemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t a_rs, int64_t a_ks,
                                   const T* B, int64_t ldb, T* Y, int64_t ldy) {
   constexpr int64_t kRows = 4;
   constexpr int64_t kCols = 128;
