@@ -1,6 +1,6 @@
 // Canonical reduction orders (DESIGN.md R1). Every floating-point reduction in idem uses one of
 // these orders, which depend only on the reduced extent and the constants below — never on thread
-// count, batch size, vector width or alignment. SIMD kernels (later) must reproduce them bitwise:
+// count, batch size, vector width or alignment. SIMD kernels reproduce them bitwise (simd/reduce_simd.h):
 // 16 virtual lanes map to one AVX-512 vector or two AVX2 vectors.
 #pragma once
 

@@ -12,10 +12,17 @@
 //  - LRN: y = x / pow(fma(alpha / size, square_sum, bias), beta), square_sum = CanonicalDot over
 //    the clipped channel window in channel order;
 //  - BatchNormalization running statistics: fma(input_stat, momentum, batch_stat * (1 - momentum)).
+//
+// SIMD (f32, f16/bf16 staged through f32 rows): with a SIMD ISA, LayerNormalization,
+// InstanceNormalization, BatchNormalization's normalization (spatial) and
+// MeanVarianceNormalization (innermost axis reduced) compute the statistics with the canonical
+// row primitives of simd/reduce_simd.h and normalize with SIMD elementwise loops of the same
+// formula; the scalar code paths are the reference (Isa::kScalar).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/dtype.h"
@@ -23,6 +30,8 @@
 #include "kernels/canonical.h"
 #include "kernels/kernel.h"
 #include "kernels/reduce_internal.h"
+#include "kernels/simd/isa.h"
+#include "kernels/simd/reduce_simd.h"
 #include "kernels/util.h"
 
 namespace idem::kernels {
@@ -57,6 +66,66 @@ Result<ChannelLayout> GetChannelLayout(const KernelContext& ctx, const Tensor& x
   l.c = x.dim(1);
   for (int64_t d = 2; d < x.rank(); ++d) l.spatial *= x.dim(d);
   return l;
+}
+
+// The SIMD table of the current ISA for compute type C (nullptr: run the scalar path).
+template <typename C>
+const simd::ReduceKernels* SimdFor() {
+  if constexpr (!std::is_same_v<C, float>) return nullptr;
+  else return simd::ReduceKernelsFor(simd::CurrentIsa());
+}
+
+// One row of T as f32: the data itself for float, else converted into `scratch`.
+template <typename T>
+const float* RowF32(const T* x, int64_t n, std::vector<float>& scratch) {
+  if constexpr (std::is_same_v<T, float>) {
+    return x;
+  } else {
+    scratch.resize(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) scratch[static_cast<size_t>(i)] = Load<T>(x[i]);
+    return scratch.data();
+  }
+}
+// Where a row's f32 results go: y for float, else `scratch` (then FlushRow).
+template <typename T>
+float* OutRowF32(T* y, int64_t n, std::vector<float>& scratch) {
+  if constexpr (std::is_same_v<T, float>) {
+    return y;
+  } else {
+    scratch.resize(static_cast<size_t>(n));
+    return scratch.data();
+  }
+}
+template <typename T>
+void FlushRow(const float* f, int64_t n, T* y) {
+  if constexpr (!std::is_same_v<T, float>)
+    for (int64_t i = 0; i < n; ++i) y[i] = Store<T>(f[i]);
+}
+
+// MeanVariance (reduce_internal.h) of a contiguous f32 row with the SIMD primitives.
+inline void MeanVarianceSimd(const simd::ReduceKernels& k, const float* x, int64_t n, float* mean, float* var) {
+  const float cn = static_cast<float>(n);
+  const float mu = k.sum(x, n) / cn;
+  *mean = mu;
+  *var = k.sum_square_dev(x, n, mu) / cn;
+}
+
+// LayerNormalization rows [begin, end) with the SIMD primitives (the scalar path's formulas).
+template <typename T>
+void LayerNormRowsSimd(const simd::ReduceKernels& k, const T* xd, T* yd, int64_t n, int64_t begin, int64_t end,
+                       float eps, const float* scale_row, const float* bias_row, float* means, float* inv_stds) {
+  std::vector<float> in_scratch, out_scratch;
+  for (int64_t r = begin; r < end; ++r) {
+    const float* xr = RowF32(xd + r * n, n, in_scratch);
+    float* yr = OutRowF32(yd + r * n, n, out_scratch);
+    float mean, var;
+    MeanVarianceSimd(k, xr, n, &mean, &var);
+    const float inv_std = 1.0f / std::sqrt(var + eps);
+    means[r] = mean;
+    inv_stds[r] = inv_std;
+    k.normalize_affine(xr, n, mean, inv_std, scale_row, bias_row, yr);
+    FlushRow(yr, n, yd + r * n);
+  }
 }
 
 Status CheckParamSize(const KernelContext& ctx, const Tensor& t, const char* name, int64_t expected) {
@@ -111,8 +180,23 @@ Status LayerNormalization(KernelContext& ctx) {
     const T* xd = x->data<T>();
     T* yd = y->data<T>();
     const C eps = static_cast<C>(epsilon);
+    const simd::ReduceKernels* k = SimdFor<C>();
+    std::vector<C> scale_row, bias_row;  // Scale and B broadcast to the row (SIMD path)
+    if (k) {
+      scale_row.resize(static_cast<size_t>(n));
+      bias_row.resize(bias ? static_cast<size_t>(n) : 0);
+      for (size_t i = 0; i < scale_row.size(); ++i) scale_row[i] = sc[static_cast<size_t>(scale_off[i])];
+      for (size_t i = 0; i < bias_row.size(); ++i) bias_row[i] = bs[static_cast<size_t>(bias_off[i])];
+    }
     ctx.ParallelFor(outer, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(1, n)),
                     [&](int64_t begin, int64_t end) {
+      if constexpr (std::is_same_v<C, float>) {
+        if (k) {
+          LayerNormRowsSimd(*k, xd, yd, n, begin, end, eps, scale_row.data(), bias ? bias_row.data() : nullptr,
+                            means.data(), inv_stds.data());
+          return;
+        }
+      }
       for (int64_t r = begin; r < end; ++r) {
         const T* xr = xd + r * n;
         T* yr = yd + r * n;
@@ -220,6 +304,22 @@ Status BatchNormalization(KernelContext& ctx) {
     std::vector<C> inv_std(var.size());
     const C eps = static_cast<C>(epsilon);
     for (size_t q = 0; q < var.size(); ++q) inv_std[q] = C{1} / std::sqrt(var[q] + eps);
+    if constexpr (std::is_same_v<C, float>) {
+      if (const simd::ReduceKernels* k = spatial ? SimdFor<C>() : nullptr) {
+        ctx.ParallelFor(l.n * l.c, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(1, l.spatial)),
+                        [&](int64_t begin, int64_t end) {
+          std::vector<float> in_scratch, out_scratch;
+          for (int64_t nc = begin; nc < end; ++nc) {
+            const size_t q = static_cast<size_t>(nc % l.c);
+            const float* xr = RowF32(xd + nc * l.spatial, l.spatial, in_scratch);
+            float* yr = OutRowF32(yd + nc * l.spatial, l.spatial, out_scratch);
+            k->normalize_affine_uniform(xr, l.spatial, mean[q], inv_std[q], p[0][q], p[1][q], yr);
+            FlushRow(yr, l.spatial, yd + nc * l.spatial);
+          }
+        });
+        return Status::Ok();
+      }
+    }
     ctx.ParallelFor(l.n * l.c, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(1, l.spatial)),
                     [&](int64_t begin, int64_t end) {
       for (int64_t nc = begin; nc < end; ++nc) {
@@ -256,6 +356,25 @@ Status InstanceNormalization(KernelContext& ctx) {
     const T* xd = x->data<T>();
     T* yd = y->data<T>();
     const C eps = static_cast<C>(epsilon);
+    if constexpr (std::is_same_v<C, float>) {
+      if (const simd::ReduceKernels* k = SimdFor<C>()) {
+        ctx.ParallelFor(l.n * l.c, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(1, l.spatial)),
+                        [&](int64_t begin, int64_t end) {
+          std::vector<float> in_scratch, out_scratch;
+          for (int64_t nc = begin; nc < end; ++nc) {
+            const size_t c = static_cast<size_t>(nc % l.c);
+            const float* xr = RowF32(xd + nc * l.spatial, l.spatial, in_scratch);
+            float* yr = OutRowF32(yd + nc * l.spatial, l.spatial, out_scratch);
+            float mean, var;
+            MeanVarianceSimd(*k, xr, l.spatial, &mean, &var);
+            const float inv_std = 1.0f / std::sqrt(var + eps);
+            k->normalize_affine_uniform(xr, l.spatial, mean, inv_std, sc[c], bs[c], yr);
+            FlushRow(yr, l.spatial, yd + nc * l.spatial);
+          }
+        });
+        return Status::Ok();
+      }
+    }
     ctx.ParallelFor(l.n * l.c, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(1, l.spatial)),
                     [&](int64_t begin, int64_t end) {
       for (int64_t nc = begin; nc < end; ++nc) {
@@ -329,6 +448,30 @@ Status MeanVarianceNormalization(KernelContext& ctx) {
     const T* xd = x->data<T>();
     T* yd = y->data<T>();
     const C eps = static_cast<C>(1e-9);
+    if constexpr (std::is_same_v<C, float>) {
+      const simd::ReduceKernels* k = SimdFor<C>();
+      if (k && g.inner_stride() == 1 && g.extent() > 0) {
+        // Rows gathered from their runs into a scratch row, normalized there, scattered back.
+        const std::vector<int64_t>& runs = g.run_offsets();
+        const int64_t run = g.inner_dim(), n = g.extent();
+        ctx.ParallelFor(g.outputs(), g.Grain(), [&](int64_t begin, int64_t end) {
+          std::vector<float> row(static_cast<size_t>(n));
+          for (int64_t o = begin; o < end; ++o) {
+            const int64_t base = g.Base(o);
+            for (size_t j = 0; j < runs.size(); ++j)
+              for (int64_t i = 0; i < run; ++i)
+                row[j * static_cast<size_t>(run) + static_cast<size_t>(i)] = Load<T>(xd[base + runs[j] + i]);
+            float mean, var;
+            MeanVarianceSimd(*k, row.data(), n, &mean, &var);
+            k->normalize_divide(row.data(), n, mean, std::sqrt(var) + eps, row.data());
+            for (size_t j = 0; j < runs.size(); ++j)
+              for (int64_t i = 0; i < run; ++i)
+                yd[base + runs[j] + i] = Store<T>(row[j * static_cast<size_t>(run) + static_cast<size_t>(i)]);
+          }
+        });
+        return Status::Ok();
+      }
+    }
     ctx.ParallelFor(g.outputs(), g.Grain(), [&](int64_t begin, int64_t end) {
       for (int64_t o = begin; o < end; ++o) {
         const int64_t base = g.Base(o);

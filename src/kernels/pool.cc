@@ -14,6 +14,15 @@
 //    the window propagates. Indices are flattened over the whole input (N, C, spatial), spatial
 //    part row-major (storage_order 0) or column-major (storage_order 1).
 // f16/bf16 compute in f32 and round once on store.
+//
+// SIMD (f32; f16/bf16 staged through f32): AveragePool, MaxPool (with Indices), GlobalAveragePool
+// and GlobalMaxPool. Pools compute each line of outputs along the last spatial dim as one unit,
+// one output per SIMD lane, each lane walking its window in the kpos order above (PoolLine in
+// simd/reduce_simd.h): outputs whose window lies inside the input along that dim load their terms
+// directly; edge outputs gather with a per-lane mask that skips the terms outside the input, as
+// the scalar walk does. Global pools use the canonical row primitives. LpPool, GlobalLpPool,
+// MaxRoiPool, RoiAlign and MaxUnpool stay scalar. The scalar code paths are the reference
+// (Isa::kScalar).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -26,6 +35,9 @@
 #include "core/math.h"
 #include "kernels/canonical.h"
 #include "kernels/kernel.h"
+#include "kernels/reduce_internal.h"
+#include "kernels/simd/isa.h"
+#include "kernels/simd/reduce_simd.h"
 #include "kernels/util.h"
 
 namespace idem::kernels {
@@ -251,6 +263,226 @@ inline C LpRoot(C s, C p) {
 
 enum class PoolKind { kAverage, kLp };
 
+// The scalar reference of one AveragePool / LpPool output `o` (flattened spatial) of plane xp.
+template <typename T>
+ComputeT<T> SumPoolOne(const PoolPlan& p, PoolKind kind, bool include_pad, ComputeT<T> pc, const T* xp, int64_t o) {
+  using C = ComputeT<T>;
+  LaneSum<C> sum;
+  int64_t valid = 0;
+  WalkWindow(p, o, [&](int64_t kpos, int64_t off, const int64_t*) {
+    const C v = Load<T>(xp[off]);
+    sum.Add(kpos, kind == PoolKind::kLp ? LpTerm<C>(v, pc) : v);
+    ++valid;
+  });
+  C r = sum.Total();
+  if (kind == PoolKind::kLp) return LpRoot<C>(r, pc);
+  int64_t count = valid;
+  if (include_pad) {
+    count = 1;
+    int64_t rem = o;
+    for (int64_t d = p.S; d-- > 0;) {
+      const size_t i = static_cast<size_t>(d);
+      count *= p.pad_count[i][static_cast<size_t>(rem % p.out[i])];
+      rem /= p.out[i];
+    }
+  }
+  return r / static_cast<C>(count);
+}
+
+// The scalar reference of one MaxPool output: the maximum and its input offset in the plane.
+template <typename T>
+ComputeT<T> MaxPoolOne(const PoolPlan& p, const T* xp, int64_t o, int64_t* best_off) {
+  using C = ComputeT<T>;
+  bool any = false;
+  C best{};
+  WalkWindow(p, o, [&](int64_t, int64_t off, const int64_t*) {
+    const C v = Load<T>(xp[off]);
+    if (!any || MaxTakes(v, best)) {
+      any = true;
+      best = v;
+      *best_off = off;
+    }
+  });
+  // A window can hold no input element (a dilated kernel over padding): then +0 at offset 0.
+  return best;
+}
+
+// Column-major (storage_order 1) index of the plane offset `off`.
+int64_t ColumnMajorIndex(const PoolPlan& p, int64_t off) {
+  int64_t col = 0, stride = 1;
+  std::vector<int64_t> coord(static_cast<size_t>(p.S));
+  for (int64_t d = p.S; d-- > 0;) {
+    coord[static_cast<size_t>(d)] = off % p.in[static_cast<size_t>(d)];
+    off /= p.in[static_cast<size_t>(d)];
+  }
+  for (int64_t d = 0; d < p.S; ++d) {
+    col += coord[static_cast<size_t>(d)] * stride;
+    stride *= p.in[static_cast<size_t>(d)];
+  }
+  return col;
+}
+
+// The window rows of one output line (all spatial dims but the last fixed), and the range
+// [first, last) of its outputs whose window is complete along the last dim (the others are
+// edge outputs).
+struct LineWindow {
+  std::vector<int64_t> row_off, row_kpos;
+  int64_t pad_count = 1;  // product of pad_count over the dims but the last
+  int64_t first = 0, last = 0;
+  bool simd = false;  // has a SIMD part (MakeLineWindow returned true)
+};
+
+// False when the line has no SIMD form (a window empty along another dim).
+bool MakeLineWindow(const PoolPlan& p, int64_t line, LineWindow* w) {
+  const int64_t L = p.S - 1;
+  const size_t Ls = static_cast<size_t>(L);
+  int64_t oc[16], lo[16], hi[16], start[16], in_stride[16];
+  int64_t rem = line;
+  for (int64_t d = L; d-- > 0;) {
+    oc[d] = rem % p.out[static_cast<size_t>(d)];
+    rem /= p.out[static_cast<size_t>(d)];
+  }
+  in_stride[L] = 1;
+  for (int64_t d = L; d-- > 0;) in_stride[d] = in_stride[d + 1] * p.in[static_cast<size_t>(d + 1)];
+  w->pad_count = 1;
+  for (int64_t d = 0; d < L; ++d) {
+    const size_t i = static_cast<size_t>(d);
+    lo[d] = p.k_lo[i][static_cast<size_t>(oc[d])];
+    hi[d] = p.k_hi[i][static_cast<size_t>(oc[d])];
+    if (lo[d] >= hi[d]) return false;
+    start[d] = oc[d] * p.strides[i] - p.pad_begin[i];
+    w->pad_count *= p.pad_count[i][static_cast<size_t>(oc[d])];
+  }
+  const int64_t kl = p.kernel[Ls];
+  w->first = 0;
+  while (w->first < p.out[Ls] && !(p.k_lo[Ls][static_cast<size_t>(w->first)] == 0 &&
+                                   p.k_hi[Ls][static_cast<size_t>(w->first)] == kl))
+    ++w->first;
+  w->last = w->first;
+  while (w->last < p.out[Ls] && p.k_lo[Ls][static_cast<size_t>(w->last)] == 0 &&
+         p.k_hi[Ls][static_cast<size_t>(w->last)] == kl)
+    ++w->last;
+  if (w->first == w->last) w->first = w->last = p.out[Ls];  // no complete output: all edge
+  // Rows in row-major order of the kernel indices of dims 0..L-1.
+  w->row_off.clear();
+  w->row_kpos.clear();
+  int64_t k[16];
+  for (int64_t d = 0; d < L; ++d) k[d] = lo[d];
+  while (true) {
+    int64_t kpos = 0, off = 0;
+    for (int64_t d = 0; d < L; ++d) {
+      kpos = kpos * p.kernel[static_cast<size_t>(d)] + k[d];
+      off += (start[d] + k[d] * p.dilations[static_cast<size_t>(d)]) * in_stride[d];
+    }
+    w->row_off.push_back(off);
+    w->row_kpos.push_back(kpos * kl);
+    int64_t d = L - 1;
+    for (; d >= 0; --d) {
+      if (++k[d] < hi[d]) break;
+      k[d] = lo[d];
+    }
+    if (d < 0) break;
+  }
+  return true;
+}
+
+// Runs fn(plane, line_index, window) over every output line of every plane, in parallel. The
+// windows depend on the line only, so they are made once for all planes.
+template <typename Fn>
+void ForEachLine(const KernelContext& ctx, const PoolPlan& p, const Fn& fn) {
+  const int64_t width = p.out[static_cast<size_t>(p.S - 1)];
+  const int64_t lines = width > 0 ? p.out_plane / width : 0;
+  const int64_t total = p.N * p.C * lines;
+  if (total <= 0) return;
+  std::vector<LineWindow> windows(static_cast<size_t>(lines));
+  for (int64_t l = 0; l < lines; ++l) {
+    LineWindow& w = windows[static_cast<size_t>(l)];
+    w.simd = MakeLineWindow(p, l, &w);
+  }
+  const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(width * p.ks, 1));
+  ctx.ParallelFor(total, grain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) fn(i / lines, i % lines, windows[static_cast<size_t>(i % lines)]);
+  });
+}
+
+// The SIMD table when the pool runs the SIMD form: a float type and a SIMD ISA.
+template <typename T>
+const simd::ReduceKernels* PoolSimd(const PoolPlan& p) {
+  if constexpr (!std::is_same_v<ComputeT<T>, float>) {
+    return nullptr;
+  } else {
+    // Term indices and gather offsets are int32.
+    if (p.ks >= (int64_t{1} << 24) || p.S > 16 || p.in_plane >= (int64_t{1} << 30)) return nullptr;
+    return simd::ReduceKernelsFor(simd::CurrentIsa());
+  }
+}
+
+// The PoolLine of outputs [first, first + count) of a line (not yet `partial`).
+simd::PoolLine MakePoolLine(const PoolPlan& p, const LineWindow& w, const float* xp, int64_t first, int64_t count) {
+  const size_t Ls = static_cast<size_t>(p.S - 1);
+  simd::PoolLine pl;
+  pl.x = xp;
+  pl.x_size = p.in_plane;
+  pl.row_off = w.row_off.data();
+  pl.row_kpos = w.row_kpos.data();
+  pl.rows = static_cast<int64_t>(w.row_off.size());
+  pl.kw = p.kernel[Ls];
+  pl.dil = p.dilations[Ls];
+  pl.stride = p.strides[Ls];
+  pl.w0 = first * p.strides[Ls] - p.pad_begin[Ls];
+  pl.count = count;
+  pl.in_w = p.in[Ls];
+  return pl;
+}
+
+// Calls fn(first, count, partial) over a line's outputs in chunks of at most kPoolChunk: the
+// edge outputs before and after the complete ones are `partial`.
+constexpr int64_t kPoolChunk = 64;
+template <typename Fn>
+void ForEachLineChunk(const LineWindow& w, int64_t width, const Fn& fn) {
+  auto run = [&](int64_t a, int64_t b, bool partial) {
+    for (int64_t c = a; c < b; c += kPoolChunk) fn(c, std::min(kPoolChunk, b - c), partial);
+  };
+  run(0, w.first, true);
+  run(w.first, w.last, false);
+  run(w.last, width, true);
+}
+
+// AveragePool on f32 planes with the SIMD lines.
+void AveragePoolSimd(const KernelContext& ctx, const simd::ReduceKernels& k, const PoolPlan& p, bool include_pad,
+                     const float* x, float* y) {
+  const size_t Ls = static_cast<size_t>(p.S - 1);
+  const int64_t width = p.out[Ls];
+  ForEachLine(ctx, p, [&](int64_t plane, int64_t line, const LineWindow& w) {
+    const float* xp = x + plane * p.in_plane;
+    float* yl = y + plane * p.out_plane + line * width;
+    if (!w.simd) {
+      for (int64_t ow = 0; ow < width; ++ow)
+        yl[ow] = SumPoolOne<float>(p, PoolKind::kAverage, include_pad, 0.0f, xp, line * width + ow);
+      return;
+    }
+    const int64_t rows = static_cast<int64_t>(w.row_off.size());
+    ForEachLineChunk(w, width, [&](int64_t first, int64_t count, bool partial) {
+      simd::PoolLine pl = MakePoolLine(p, w, xp, first, count);
+      pl.y = yl + first;
+      float divisors[kPoolChunk];
+      if (partial) {
+        // The scalar count: positions inside the padded input, or inside the input.
+        for (int64_t j = 0; j < count; ++j) {
+          const size_t ow = static_cast<size_t>(first + j);
+          divisors[j] = static_cast<float>(include_pad ? w.pad_count * p.pad_count[Ls][ow]
+                                                       : rows * (p.k_hi[Ls][ow] - p.k_lo[Ls][ow]));
+        }
+        pl.partial = true;
+        pl.divisors = divisors;
+      } else {
+        pl.divisor = static_cast<float>(include_pad ? w.pad_count * p.kernel[Ls] : rows * p.kernel[Ls]);
+      }
+      k.avg_pool_line(pl);
+    });
+  });
+}
+
 Status SumPool(KernelContext& ctx, PoolKind kind) {
   IDEM_ASSIGN_OR_RETURN(const Tensor* X, ctx.InputTensor(0));
   IDEM_RETURN_IF_ERROR(CheckPoolSpatialRank(ctx, *X));
@@ -267,33 +499,19 @@ Status SumPool(KernelContext& ctx, PoolKind kind) {
     using C = ComputeT<T>;
     const T* x = X->data<T>();
     T* y = Y->data<T>();
+    if (kind == PoolKind::kAverage) {
+      if (const simd::ReduceKernels* k = PoolSimd<T>(p)) {
+        std::vector<float> xbuf, ybuf;
+        const float* xf = reduce_internal::StageF32(ctx, x, X->numel(), xbuf);
+        float* yf = reduce_internal::StageF32Out(y, Y->numel(), ybuf);
+        AveragePoolSimd(ctx, *k, p, include_pad, xf, yf);
+        reduce_internal::UnstageF32(ctx, yf, Y->numel(), y);
+        return Status::Ok();
+      }
+    }
     const C pc = static_cast<C>(lp);
     ForEachOutput(ctx, p, [&](int64_t plane, int64_t o, int64_t out_index) {
-      const T* xp = x + plane * p.in_plane;
-      LaneSum<C> sum;
-      int64_t valid = 0;
-      WalkWindow(p, o, [&](int64_t kpos, int64_t off, const int64_t*) {
-        const C v = Load<T>(xp[off]);
-        sum.Add(kpos, kind == PoolKind::kLp ? LpTerm<C>(v, pc) : v);
-        ++valid;
-      });
-      C r = sum.Total();
-      if (kind == PoolKind::kLp) {
-        r = LpRoot<C>(r, pc);
-      } else {
-        int64_t count = valid;
-        if (include_pad) {
-          count = 1;
-          int64_t rem = o;
-          for (int64_t d = p.S; d-- > 0;) {
-            const size_t i = static_cast<size_t>(d);
-            count *= p.pad_count[i][static_cast<size_t>(rem % p.out[i])];
-            rem /= p.out[i];
-          }
-        }
-        r = r / static_cast<C>(count);
-      }
-      y[out_index] = Store<T>(r);
+      y[out_index] = Store<T>(SumPoolOne<T>(p, kind, include_pad, pc, x + plane * p.in_plane, o));
     });
     return Status::Ok();
   });
@@ -325,6 +543,26 @@ Status GlobalPool(KernelContext& ctx, GlobalKind kind) {
     const T* x = X->data<T>();
     T* y = Y->data<T>();
     const int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(plane, 1));
+    if constexpr (std::is_same_v<C, float>) {
+      const simd::ReduceKernels* k = simd::ReduceKernelsFor(simd::CurrentIsa());
+      if (k && kind != GlobalKind::kLp && plane > 0) {
+        ctx.ParallelFor(planes, grain, [&](int64_t b, int64_t e) {
+          std::vector<float> scratch;
+          for (int64_t pl = b; pl < e; ++pl) {
+            const float* xp;
+            if constexpr (std::is_same_v<T, float>) {
+              xp = x + pl * plane;
+            } else {
+              scratch.resize(static_cast<size_t>(plane));
+              for (int64_t i = 0; i < plane; ++i) scratch[static_cast<size_t>(i)] = Load<T>(x[pl * plane + i]);
+              xp = scratch.data();
+            }
+            y[pl] = Store<T>(kind == GlobalKind::kMax ? k->max(xp, plane) : k->sum(xp, plane) / static_cast<float>(plane));
+          }
+        });
+        return Status::Ok();
+      }
+    }
     ctx.ParallelFor(planes, grain, [&](int64_t b, int64_t e) {
       for (int64_t pl = b; pl < e; ++pl) {
         const T* xp = x + pl * plane;
@@ -385,36 +623,57 @@ Status MaxPool(KernelContext& ctx) {
     IDEM_ASSIGN_OR_RETURN(Tensor * I, ctx.AllocateOutput(1, DType::kI64, PoolOutputShape(p)));
     indices = I->data<int64_t>();
   }
-  // Column-major strides of the spatial input for storage_order 1.
-  std::vector<int64_t> col_stride(static_cast<size_t>(p.S), 1);
-  for (size_t d = 1; d < col_stride.size(); ++d) col_stride[d] = col_stride[d - 1] * p.in[d - 1];
   constexpr uint32_t kTypes = types::kFloat | types::Bit(DType::kI8) | types::Bit(DType::kU8);
   return VisitDType<kTypes>(X->dtype(), "MaxPool", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    using C = ComputeT<T>;
     const T* x = X->data<T>();
     T* y = Y->data<T>();
-    ForEachOutput(ctx, p, [&](int64_t plane, int64_t o, int64_t out_index) {
-      const T* xp = x + plane * p.in_plane;
-      bool any = false;
-      C best{};
-      int64_t best_off = 0;
-      int64_t best_col = 0;
-      WalkWindow(p, o, [&](int64_t, int64_t off, const int64_t* coord) {
-        const C v = Load<T>(xp[off]);
-        if (!any || MaxTakes(v, best)) {
-          any = true;
-          best = v;
-          best_off = off;
-          if (storage_order == 1) {
-            best_col = 0;
-            for (int64_t d = 0; d < p.S; ++d) best_col += coord[d] * col_stride[static_cast<size_t>(d)];
+    auto index_of = [&](int64_t plane, int64_t off) {
+      return plane * p.in_plane + (storage_order == 1 ? ColumnMajorIndex(p, off) : off);
+    };
+    if (const simd::ReduceKernels* k = PoolSimd<T>(p)) {
+      std::vector<float> xbuf, ybuf;
+      const float* xf = reduce_internal::StageF32(ctx, x, X->numel(), xbuf);
+      float* yf = reduce_internal::StageF32Out(y, Y->numel(), ybuf);
+      const size_t Ls = static_cast<size_t>(p.S - 1);
+      const int64_t width = p.out[Ls];
+      ForEachLine(ctx, p, [&](int64_t plane, int64_t line, const LineWindow& w) {
+        const float* xp = xf + plane * p.in_plane;
+        const int64_t out0 = plane * p.out_plane + line * width;
+        if (!w.simd) {
+          for (int64_t ow = 0; ow < width; ++ow) {
+            int64_t off = 0;
+            yf[out0 + ow] = MaxPoolOne<float>(p, xp, line * width + ow, &off);
+            if (indices) indices[out0 + ow] = index_of(plane, off);
           }
+          return;
         }
+        ForEachLineChunk(w, width, [&](int64_t first, int64_t count, bool partial) {
+          simd::PoolLine pl = MakePoolLine(p, w, xp, first, count);
+          pl.y = yf + out0 + first;
+          pl.partial = partial;
+          int32_t terms[kPoolChunk];
+          pl.best_term = indices ? terms : nullptr;
+          k->max_pool_line(pl);
+          for (int64_t j = 0; indices && j < count; ++j) {
+            const int64_t t = terms[j];
+            const size_t ow = static_cast<size_t>(first + j);
+            // A window without input elements (dilated kernel over padding) keeps offset 0.
+            const int64_t off = p.k_lo[Ls][ow] >= p.k_hi[Ls][ow]
+                                    ? 0
+                                    : w.row_off[static_cast<size_t>(t / pl.kw)] + pl.w0 + j * pl.stride +
+                                          (t % pl.kw) * pl.dil;
+            indices[out0 + first + j] = index_of(plane, off);
+          }
+        });
       });
-      // Every window holds an input element (pads < kernel extent, ceil_mode trimmed).
-      y[out_index] = Store<T>(best);
-      if (indices) indices[out_index] = plane * p.in_plane + (storage_order == 1 ? best_col : best_off);
+      reduce_internal::UnstageF32(ctx, yf, Y->numel(), y);
+      return Status::Ok();
+    }
+    ForEachOutput(ctx, p, [&](int64_t plane, int64_t o, int64_t out_index) {
+      int64_t off = 0;
+      y[out_index] = Store<T>(MaxPoolOne<T>(p, x + plane * p.in_plane, o, &off));
+      if (indices) indices[out_index] = index_of(plane, off);
     });
     return Status::Ok();
   });

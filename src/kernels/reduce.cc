@@ -5,6 +5,12 @@
 // reduced elements at(0..n-1)); the axes handling, keepdims, output shape, iteration and
 // parallelization are shared (RunReduce).
 //
+// SIMD (f32, and f16/bf16 staged through f32): RunReduce's scalar path is the reference
+// (Isa::kScalar). With a SIMD ISA, a float reduction whose policy names a SIMD form runs either
+// along contiguous rows (the innermost axis is reduced: row primitives of simd/reduce_simd.h, a
+// row made of several runs is gathered into a scratch row first) or across outputs (the innermost
+// axis is kept: "cols" primitives, one SIMD lane per output). Both give the scalar bits.
+//
 // Semantics chosen where the spec leaves room:
 //  - empty reductions (a reduced axis of size 0): Sum/SumSquare/L1/L2 = 0, Prod = 1,
 //    LogSum = LogSumExp = -inf, Max = -inf (integers: lowest), Min = +inf (integers: max),
@@ -17,6 +23,7 @@
 //  - integers accumulate in 64-bit wrapping arithmetic (the wrapped result equals the exact
 //    result modulo 2^bits); Mean divides the 64-bit sum (truncating); L2/LogSum/LogSumExp of
 //    integers are computed in f64 and converted with saturation (NaN -> 0).
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -29,6 +36,8 @@
 #include "kernels/canonical.h"
 #include "kernels/kernel.h"
 #include "kernels/reduce_internal.h"
+#include "kernels/simd/isa.h"
+#include "kernels/simd/reduce_simd.h"
 #include "kernels/util.h"
 
 namespace idem::kernels {
@@ -72,10 +81,15 @@ inline auto Loaded(At at) {
   return [at](int64_t i) { return Load<T>(at(i)); };
 }
 
+// The SIMD form of a policy: which primitive computes its accumulated value (then Finish).
+enum class SimdForm { kNone, kSum, kSumAbs, kSumSquare, kMax, kMin, kProd, kLogSumExp };
+
 // ---------------------------------------------------------------------------------------------
 // Policies. Apply<T>(n, at): at(i) returns the i-th reduced element (type T), i in [0, n).
 
 struct SumOp {
+  static constexpr SimdForm kSimd = SimdForm::kSum;
+  static float Finish(float s, int64_t) { return s; }
   template <typename T, typename At>
   static T Apply(int64_t n, At at) {
     if constexpr (kIsFloat<T>) return Store<T>(CanonicalSum<ComputeT<T>>(n, Loaded<T>(at)));
@@ -84,6 +98,8 @@ struct SumOp {
 };
 
 struct SumSquareOp {
+  static constexpr SimdForm kSimd = SimdForm::kSumSquare;
+  static float Finish(float s, int64_t) { return s; }
   template <typename T, typename At>
   static T Apply(int64_t n, At at) {
     if constexpr (kIsFloat<T>) {
@@ -96,6 +112,8 @@ struct SumSquareOp {
 };
 
 struct L1Op {
+  static constexpr SimdForm kSimd = SimdForm::kSumAbs;
+  static float Finish(float s, int64_t) { return s; }
   template <typename T, typename At>
   static T Apply(int64_t n, At at) {
     if constexpr (kIsFloat<T>) {
@@ -108,6 +126,8 @@ struct L1Op {
 };
 
 struct L2Op {
+  static constexpr SimdForm kSimd = SimdForm::kSumSquare;
+  static float Finish(float s, int64_t) { return std::sqrt(s); }
   template <typename T, typename At>
   static T Apply(int64_t n, At at) {
     if constexpr (kIsFloat<T>) {
@@ -121,6 +141,8 @@ struct L2Op {
 };
 
 struct LogSumOp {
+  static constexpr SimdForm kSimd = SimdForm::kSum;
+  static float Finish(float s, int64_t) { return math::log(s); }
   template <typename T, typename At>
   static T Apply(int64_t n, At at) {
     if constexpr (kIsFloat<T>) {
@@ -133,6 +155,8 @@ struct LogSumOp {
 };
 
 struct LogSumExpOp {
+  static constexpr SimdForm kSimd = SimdForm::kLogSumExp;
+  static float Finish(float s, int64_t) { return s; }
   template <typename C, typename V>
   static C Compute(int64_t n, V v) {
     if (n == 0) return -std::numeric_limits<C>::infinity();
@@ -151,6 +175,8 @@ struct LogSumExpOp {
 };
 
 struct MeanOp {
+  static constexpr SimdForm kSimd = SimdForm::kSum;
+  static float Finish(float s, int64_t n) { return s / static_cast<float>(n); }
   template <typename T, typename At>
   static T Apply(int64_t n, At at) {
     if constexpr (kIsFloat<T>) {
@@ -165,6 +191,8 @@ struct MeanOp {
 
 template <bool kMax>
 struct MaxMinOp {
+  static constexpr SimdForm kSimd = kMax ? SimdForm::kMax : SimdForm::kMin;
+  static float Finish(float s, int64_t) { return s; }
   template <typename T, typename At>
   static T Apply(int64_t n, At at) {
     using C = ComputeT<T>;
@@ -180,6 +208,8 @@ struct MaxMinOp {
 };
 
 struct ProdOp {
+  static constexpr SimdForm kSimd = SimdForm::kProd;
+  static float Finish(float s, int64_t) { return s; }
   template <typename T, typename At>
   static T Apply(int64_t n, At at) {
     if constexpr (kIsFloat<T>) {
@@ -222,6 +252,124 @@ Result<std::vector<bool>> ReducedAxesMask(const KernelContext& ctx, int64_t rank
   return mask;
 }
 
+// ---------------------------------------------------------------------------------------------
+// SIMD driver (see the file comment). xf/yf: the f32 input and outputs.
+
+// The accumulated value of one contiguous f32 row (n >= 1).
+float SimdRow(const simd::ReduceKernels& k, SimdForm form, const float* x, int64_t n) {
+  switch (form) {
+    case SimdForm::kSum:
+      return k.sum(x, n);
+    case SimdForm::kSumAbs:
+      return k.sum_abs(x, n);
+    case SimdForm::kSumSquare:
+      return k.sum_square(x, n);
+    case SimdForm::kMax:
+      return k.max(x, n);
+    case SimdForm::kMin:
+      return k.min(x, n);
+    case SimdForm::kLogSumExp: {  // LogSumExpOp::Compute
+      const float m = k.max(x, n);
+      if (!std::isfinite(m)) return m;
+      return m + math::log(k.exp_sum(x, n, m, nullptr));
+    }
+    case SimdForm::kProd:
+    case SimdForm::kNone:
+      break;
+  }
+  float p = 1;  // ProdOp's sequential product
+  for (int64_t i = 0; i < n; ++i) p = p * x[i];
+  return p;
+}
+
+simd::ColsOp ColsOpOf(SimdForm form) {
+  switch (form) {
+    case SimdForm::kSum:
+      return simd::ColsOp::kSum;
+    case SimdForm::kSumAbs:
+      return simd::ColsOp::kSumAbs;
+    case SimdForm::kSumSquare:
+      return simd::ColsOp::kSumSquare;
+    case SimdForm::kMax:
+      return simd::ColsOp::kMax;
+    case SimdForm::kMin:
+      return simd::ColsOp::kMin;
+    case SimdForm::kProd:
+    case SimdForm::kLogSumExp:
+    case SimdForm::kNone:
+      break;
+  }
+  return simd::ColsOp::kProd;
+}
+
+// Columns per parallel task of the across-outputs form (a multiple of every vector width).
+constexpr int64_t kColsBlock = 64;
+
+template <typename Op>
+void ReduceF32Simd(const KernelContext& ctx, const simd::ReduceKernels& k, const ReduceGeometry& g, const float* xf,
+                   float* yf) {
+  const int64_t n = g.extent();
+  if (g.inner_stride() == 1) {
+    // Along rows: the innermost axis is reduced.
+    const std::vector<int64_t>& runs = g.run_offsets();
+    const int64_t run = g.inner_dim();
+    ctx.ParallelFor(g.outputs(), g.Grain(), [&](int64_t begin, int64_t end) {
+      std::vector<float> row(runs.size() > 1 ? static_cast<size_t>(n) : 0);
+      for (int64_t o = begin; o < end; ++o) {
+        const float* base = xf + g.Base(o);
+        const float* r = base;
+        if (runs.size() > 1) {
+          for (size_t j = 0; j < runs.size(); ++j)
+            std::copy(base + runs[j], base + runs[j] + run, row.begin() + static_cast<int64_t>(j) * run);
+          r = row.data();
+        }
+        yf[o] = Op::Finish(SimdRow(k, Op::kSimd, r, n), n);
+      }
+    });
+    return;
+  }
+  // Across outputs: the innermost axis is kept (unit stride between neighbouring outputs).
+  std::vector<int64_t> off(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) off[static_cast<size_t>(i)] = g.Offset(i);
+  const int64_t width = g.inner_kept_dim();
+  const int64_t blocks = (width + kColsBlock - 1) / kColsBlock;
+  const int64_t tasks = g.outputs() / width * blocks;
+  const simd::ColsOp op = ColsOpOf(Op::kSimd);
+  ctx.ParallelFor(tasks, std::max<int64_t>(1, kElementwiseGrain / (kColsBlock * n)), [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t o = (t / blocks) * width + (t % blocks) * kColsBlock;
+      const int64_t count = std::min(kColsBlock, width - (t % blocks) * kColsBlock);
+      float* yo = yf + o;
+      if constexpr (Op::kSimd == SimdForm::kLogSumExp) {  // one reduced run: uniform stride
+        k.softmax_cols(simd::SoftmaxKind::kLogSumExp, xf + g.Base(o), n, g.inner_stride(), count, yo);
+        continue;
+      }
+      k.cols(op, xf + g.Base(o), off.data(), n, count, yo);
+      for (int64_t j = 0; j < count; ++j) yo[j] = Op::Finish(yo[j], n);
+    }
+  });
+}
+
+// Runs the SIMD form when it applies; false when the scalar path must run.
+template <typename Op, typename T>
+bool TryReduceSimd(const KernelContext& ctx, const ReduceGeometry& g, const T* x, int64_t numel, T* y) {
+  if constexpr (!std::is_same_v<ComputeT<T>, float>) {
+    return false;
+  } else {
+    if (Op::kSimd == SimdForm::kNone || g.extent() == 0 || g.outputs() == 0) return false;
+    if (g.inner_stride() != 1 && g.inner_kept_stride() != 1) return false;
+    if (Op::kSimd == SimdForm::kLogSumExp && g.inner_stride() != 1 && g.run_offsets().size() != 1) return false;
+    const simd::ReduceKernels* k = simd::ReduceKernelsFor(simd::CurrentIsa());
+    if (k == nullptr) return false;
+    std::vector<float> xbuf, ybuf;
+    const float* xf = reduce_internal::StageF32(ctx, x, numel, xbuf);
+    float* yf = reduce_internal::StageF32Out(y, g.outputs(), ybuf);
+    ReduceF32Simd<Op>(ctx, *k, g, xf, yf);
+    reduce_internal::UnstageF32(ctx, yf, g.outputs(), y);
+    return true;
+  }
+}
+
 template <typename Op>
 Status RunReduce(KernelContext& ctx) {
   IDEM_ASSIGN_OR_RETURN(const Tensor* x, ctx.InputTensor(0));
@@ -231,10 +379,53 @@ Status RunReduce(KernelContext& ctx) {
   const std::string what = ctx.node().Describe() + " input 'data'";
   return VisitDType<types::kNumeric>(x->dtype(), what.c_str(), [&](auto tag) -> Status {
     using T = typename decltype(tag)::type;
+    if (TryReduceSimd<Op>(ctx, g, x->data<T>(), x->numel(), y->data<T>())) return Status::Ok();
     ForEachReducedRow(ctx, g, x->data<T>(), y->data<T>(),
                       [](int64_t n, auto at) { return Op::template Apply<T>(n, at); });
     return Status::Ok();
   });
+}
+
+// ArgMax/ArgMin with SIMD: the extreme value m of every output with the SIMD max/min (which
+// returns the first NaN when there is one), then the first (or, with `last`, the last) index
+// holding a NaN when m is NaN, else holding a value == m — exactly ArgBest's choice. False when
+// the scalar path must run.
+template <bool kMax, typename T>
+bool TryArgBestSimd(const KernelContext& ctx, const ReduceGeometry& g, const T* x, int64_t numel, bool last,
+                    int64_t* y) {
+  if constexpr (!std::is_same_v<ComputeT<T>, float>) {
+    return false;
+  } else {
+    if (g.extent() == 0 || g.outputs() == 0) return false;
+    if (g.inner_stride() != 1 && g.inner_kept_stride() != 1) return false;
+    const simd::ReduceKernels* k = simd::ReduceKernelsFor(simd::CurrentIsa());
+    if (k == nullptr) return false;
+    std::vector<float> xbuf, best(static_cast<size_t>(g.outputs()));
+    const float* xf = reduce_internal::StageF32(ctx, x, numel, xbuf);
+    ReduceF32Simd<MaxMinOp<kMax>>(ctx, *k, g, xf, best.data());
+    const int64_t n = g.extent();
+    ctx.ParallelFor(g.outputs(), g.Grain(), [&](int64_t begin, int64_t end) {
+      for (int64_t o = begin; o < end; ++o) {
+        const float* base = xf + g.Base(o);
+        const float m = best[static_cast<size_t>(o)];
+        const bool nan = std::isnan(m);
+        auto hit = [&](int64_t i) {
+          const float v = base[g.Offset(i)];
+          return nan ? std::isnan(v) : v == m;
+        };
+        int64_t i = 0;
+        if (last) {
+          for (i = n - 1; i > 0 && !hit(i); --i) {
+          }
+        } else {
+          for (i = 0; i < n - 1 && !hit(i); ++i) {
+          }
+        }
+        y[o] = i;
+      }
+    });
+    return true;
+  }
 }
 
 template <bool kMax>
@@ -251,6 +442,7 @@ Status RunArgBest(KernelContext& ctx) {
   const std::string what = ctx.node().Describe() + " input 'data'";
   return VisitDType<types::kNumeric>(x->dtype(), what.c_str(), [&](auto tag) -> Status {
     using T = typename decltype(tag)::type;
+    if (TryArgBestSimd<kMax>(ctx, g, x->data<T>(), x->numel(), last, y->data<int64_t>())) return Status::Ok();
     ForEachReducedRow(ctx, g, x->data<T>(), y->data<int64_t>(),
                       [last](int64_t n, auto at) { return ArgBest<kMax, T>(n, last, at); });
     return Status::Ok();

@@ -111,6 +111,15 @@ class ReduceGeometry {
     if (single_run_) return i * inner_stride_;
     return outer_offsets_[static_cast<size_t>(i / inner_dim_)] + (i % inner_dim_) * inner_stride_;
   }
+  // Memory layout, for SIMD drivers. The innermost (merged) reduced axis: its length and stride;
+  // the offsets of its runs (empty when the extent is 0; one run {0} when contiguous).
+  int64_t inner_dim() const { return inner_dim_; }
+  int64_t inner_stride() const { return inner_stride_; }
+  const std::vector<int64_t>& run_offsets() const { return outer_offsets_; }
+  // The innermost kept (merged) axis: length and stride (1 and 0 when nothing is kept).
+  int64_t inner_kept_dim() const { return kept_dims_.empty() ? 1 : kept_dims_.back(); }
+  int64_t inner_kept_stride() const { return kept_strides_.empty() ? 0 : kept_strides_.back(); }
+
   // Outputs per parallel tile: derived from the extent only.
   int64_t Grain() const { return std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(1, extent_)); }
 
@@ -240,6 +249,44 @@ inline void SoftmaxRow(int64_t n, bool log, At at, Put put, C* scratch) {
     for (int64_t i = 0; i < n; ++i) scratch[i] = math::exp(at(i) - m);
     const C s = CanonicalSum<C>(n, [&](int64_t i) { return scratch[i]; });
     for (int64_t i = 0; i < n; ++i) put(i, scratch[i] / s);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// f32 staging for the SIMD paths: f16/bf16 compute in f32 (exact widening), so a SIMD kernel
+// runs on an f32 copy and rounds once on store, exactly like the scalar Load/Store pair.
+
+// x as f32: `x` itself for float, else a converted copy kept in `buffer`. Parallel.
+template <typename T>
+inline const float* StageF32(const KernelContext& ctx, const T* x, int64_t n, std::vector<float>& buffer) {
+  if constexpr (std::is_same_v<T, float>) {
+    return x;
+  } else {
+    buffer.resize(static_cast<size_t>(n));
+    float* b = buffer.data();
+    ctx.ParallelFor(n, kElementwiseGrain, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) b[i] = Load<T>(x[i]);
+    });
+    return b;
+  }
+}
+// Where the f32 results for y go: y itself for float, else `buffer` (n floats).
+template <typename T>
+inline float* StageF32Out(T* y, int64_t n, std::vector<float>& buffer) {
+  if constexpr (std::is_same_v<T, float>) {
+    return y;
+  } else {
+    buffer.resize(static_cast<size_t>(n));
+    return buffer.data();
+  }
+}
+// Rounds the staged f32 results into y (no-op for float). Parallel.
+template <typename T>
+inline void UnstageF32(const KernelContext& ctx, const float* f, int64_t n, T* y) {
+  if constexpr (!std::is_same_v<T, float>) {
+    ctx.ParallelFor(n, kElementwiseGrain, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) y[i] = Store<T>(f[i]);
+    });
   }
 }
 

@@ -5,16 +5,24 @@
 // Opset < 13 Softmax/LogSoftmax/Hardmax coerce the input to 2-D [prod(shape[:axis]),
 // prod(shape[axis:])] and work on the rows of that matrix; opset >= 13 works along `axis` only.
 // A rank-0 input is treated as one row of one element.
+//
+// SIMD (f32; f16/bf16 staged through f32): Softmax and LogSoftmax run the same formulas with
+// simd/reduce_simd.h — contiguous rows (axis innermost) with the row primitives, other axes
+// across rows (one SIMD lane per row); exp and log are idem::math's, lane by lane. The scalar
+// code path is the reference (Isa::kScalar).
 #include <algorithm>
 #include <cstdint>
 #include <numeric>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/dtype.h"
 #include "core/math.h"
 #include "kernels/kernel.h"
 #include "kernels/reduce_internal.h"
+#include "kernels/simd/isa.h"
+#include "kernels/simd/reduce_simd.h"
 #include "kernels/util.h"
 
 namespace idem::kernels {
@@ -41,6 +49,40 @@ Result<AxisRows> SoftmaxFamilyRows(const KernelContext& ctx, const Shape& shape)
 
 enum class RowOp { kSoftmax, kLogSoftmax, kHardmax };
 
+// Rows per parallel task of the across-rows form (a multiple of every vector width).
+constexpr int64_t kColsBlock = 64;
+
+// Softmax / LogSoftmax of f32 rows with the SIMD primitives.
+void SoftmaxF32Simd(const KernelContext& ctx, const simd::ReduceKernels& k, const AxisRows& rows, bool log,
+                    const float* x, float* y) {
+  const int64_t n = rows.n;
+  if (rows.inner == 1) {
+    ctx.ParallelFor(rows.rows(), rows.Grain(), [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r) {
+        const float* xr = x + r * n;
+        float* yr = y + r * n;
+        const float m = k.max(xr, n);
+        if (log) {
+          k.sub_sub(xr, n, m, math::log(k.exp_sum(xr, n, m, nullptr)), yr);
+        } else {
+          k.divide(yr, n, k.exp_sum(xr, n, m, yr), yr);
+        }
+      }
+    });
+    return;
+  }
+  const int64_t blocks = (rows.inner + kColsBlock - 1) / kColsBlock;
+  const simd::SoftmaxKind kind = log ? simd::SoftmaxKind::kLogSoftmax : simd::SoftmaxKind::kSoftmax;
+  ctx.ParallelFor(rows.outer * blocks, std::max<int64_t>(1, kElementwiseGrain / (kColsBlock * n)),
+                  [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t j = (t % blocks) * kColsBlock;
+      const int64_t start = (t / blocks) * n * rows.inner + j;
+      k.softmax_cols(kind, x + start, n, rows.inner, std::min(kColsBlock, rows.inner - j), y + start);
+    }
+  });
+}
+
 Status RunSoftmaxFamily(KernelContext& ctx, RowOp op) {
   IDEM_ASSIGN_OR_RETURN(const Tensor* x, ctx.InputTensor(0));
   IDEM_ASSIGN_OR_RETURN(const AxisRows rows, SoftmaxFamilyRows(ctx, x->shape()));
@@ -51,6 +93,17 @@ Status RunSoftmaxFamily(KernelContext& ctx, RowOp op) {
     using C = ComputeT<T>;
     const T* xd = x->data<T>();
     T* yd = y->data<T>();
+    if constexpr (std::is_same_v<C, float>) {
+      const simd::ReduceKernels* k = simd::ReduceKernelsFor(simd::CurrentIsa());
+      if (k && op != RowOp::kHardmax && rows.n > 0 && rows.rows() > 0) {
+        std::vector<float> xbuf, ybuf;
+        const float* xf = reduce_internal::StageF32(ctx, xd, x->numel(), xbuf);
+        float* yf = reduce_internal::StageF32Out(yd, y->numel(), ybuf);
+        SoftmaxF32Simd(ctx, *k, rows, op == RowOp::kLogSoftmax, xf, yf);
+        reduce_internal::UnstageF32(ctx, yf, y->numel(), yd);
+        return Status::Ok();
+      }
+    }
     ctx.ParallelFor(rows.rows(), rows.Grain(), [&](int64_t begin, int64_t end) {
       std::vector<C> scratch(static_cast<size_t>(op == RowOp::kSoftmax ? rows.n : 0));
       for (int64_t r = begin; r < end; ++r) {
