@@ -1,4 +1,4 @@
-// idem command-line tool: compile, run, inspect, load-time. Contract: DESIGN.md §4; the artifact:
+// idem command-line tool: compile, run, inspect, bench, load-time. Contract: DESIGN.md §4; the artifact:
 // docs/artifact.md. Every failure prints one line
 // "idem: error: <what>" to stderr and exits non-zero (1 = error, 2 = usage, 3 = unsupported model).
 #include <CLI/CLI.hpp>
@@ -111,6 +111,23 @@ struct RunArgs {
   bool no_verify = false;
 };
 
+// The --input NAME=PATH specs, read with the types the model declares.
+Result<std::vector<std::pair<std::string, RtValue>>> ReadInputs(const Session& s, const std::vector<std::string>& specs) {
+  std::vector<std::pair<std::string, RtValue>> inputs;
+  for (const std::string& spec : specs) {
+    const size_t eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0) return InvalidArgument("--input expects NAME=PATH, got '", spec, "'");
+    const std::string name = spec.substr(0, eq), path = spec.substr(eq + 1);
+    ValueType type;
+    for (const IoInfo& info : s.inputs())
+      if (info.name == name) type = info.type;
+    auto v = ReadInput(path, type);
+    if (!v.ok()) return v.status().WithContext("input '" + name + "'");
+    inputs.emplace_back(name, std::move(v).value());
+  }
+  return inputs;
+}
+
 // Chooses the kernels' ISA: --isa, else the environment variable IDEM_ISA, else the best one.
 Status SelectIsa(const std::string& name) {
   if (name.empty()) return simd::InitIsaFromEnvironment();
@@ -128,20 +145,9 @@ int RunCommand(const RunArgs& a) {
   if (!session.ok()) return Fail(session.status());
   const Session& s = **session;
 
-  std::vector<std::pair<std::string, RtValue>> inputs;
-  for (const std::string& spec : a.inputs) {
-    const size_t eq = spec.find('=');
-    if (eq == std::string::npos || eq == 0)
-      return Fail(InvalidArgument("--input expects NAME=PATH, got '", spec, "'"));
-    const std::string name = spec.substr(0, eq), path = spec.substr(eq + 1);
-    ValueType type;
-    for (const IoInfo& info : s.inputs())
-      if (info.name == name) type = info.type;
-    auto v = ReadInput(path, type);
-    if (!v.ok()) return Fail(v.status().WithContext("input '" + name + "'"));
-    inputs.emplace_back(name, std::move(v).value());
-  }
-  auto outputs = s.Run(std::move(inputs));
+  auto inputs = ReadInputs(s, a.inputs);
+  if (!inputs.ok()) return Fail(inputs.status());
+  auto outputs = s.Run(std::move(inputs).value());
   if (!outputs.ok()) return Fail(outputs.status());
 
   const std::filesystem::path dir(a.output_dir);
@@ -280,6 +286,93 @@ int LoadTimeCommand(const std::string& path, int repeat, bool no_verify) {
   return 0;
 }
 
+// ---------------------------------------------------------------- bench
+
+struct BenchArgs {
+  std::string model;
+  std::vector<std::string> inputs;
+  int threads = 1;
+  std::string isa;
+  int warmup = 2;
+  int runs = 10;
+  bool no_verify = false;
+  bool json = false;
+};
+
+// SHA-256 over every output tensor's bytes, in order (sequences: their items; empty optionals: "none").
+std::string OutputsDigest(const std::vector<RtValue>& outs) {
+  std::string all;
+  for (const RtValue& v : outs) {
+    if (IsTensor(v)) {
+      all += TensorSha256(std::get<Tensor>(v));
+    } else if (IsSequence(v)) {
+      for (const Tensor& t : std::get<TensorSequence>(v).items) all += TensorSha256(t);
+    } else {
+      all += "none";
+    }
+    all += ';';
+  }
+  return all;
+}
+
+// Steady-state latency of one model: load once, `warmup` untimed runs, `runs` timed runs of the same
+// inputs (wall clock of Session::Run, outputs included, no file I/O). Every run's outputs must have
+// the same bits as the first run's (D1), else the command fails.
+int BenchCommand(const BenchArgs& a) {
+  if (Status st = SelectIsa(a.isa); !st.ok()) return Fail(st);
+  SessionOptions so;
+  so.threads = a.threads;
+  so.verify_weights = !a.no_verify;
+  using Clock = std::chrono::steady_clock;
+  auto ms_since = [](Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); };
+  const auto t_load = Clock::now();
+  auto session = Session::Load(a.model, so);
+  if (!session.ok()) return Fail(session.status());
+  const double load_ms = ms_since(t_load);
+  const Session& s = **session;
+  auto inputs = ReadInputs(s, a.inputs);
+  if (!inputs.ok()) return Fail(inputs.status());
+
+  std::string first_digest;
+  double first_ms = 0;
+  std::vector<double> ms;
+  for (int i = 0; i < a.warmup + a.runs; ++i) {
+    const auto t0 = Clock::now();
+    auto outputs = s.Run(*inputs);
+    const double dt = ms_since(t0);
+    if (!outputs.ok()) return Fail(outputs.status());
+    const std::string digest = OutputsDigest(*outputs);
+    if (i == 0) {
+      first_digest = digest;
+      first_ms = dt;
+    } else if (digest != first_digest) {
+      return Fail(Internal("run ", i + 1, " gave different output bits than run 1 (a determinism bug)"));
+    }
+    if (i >= a.warmup) ms.push_back(dt);
+  }
+  std::vector<double> sorted = ms;
+  std::sort(sorted.begin(), sorted.end());
+  double mean = 0;
+  for (double x : ms) mean += x;
+  mean /= static_cast<double>(std::max<size_t>(ms.size(), 1));
+  const double median = sorted.empty() ? 0 : sorted[sorted.size() / 2];
+  const double min = sorted.empty() ? 0 : sorted.front();
+  const double max = sorted.empty() ? 0 : sorted.back();
+  if (a.json) {
+    std::printf("{\"model\": \"%s\", \"isa\": \"%s\", \"threads\": %d, \"load_ms\": %.3f, \"first_run_ms\": %.3f, "
+                "\"runs\": %d, \"median_ms\": %.3f, \"mean_ms\": %.3f, \"min_ms\": %.3f, \"max_ms\": %.3f, "
+                "\"identical_outputs\": true}\n",
+                a.model.c_str(), simd::CurrentIsaName(), a.threads, load_ms, first_ms, a.runs, median, mean, min, max);
+  } else {
+    std::printf("%s: isa %s, threads %d\n", a.model.c_str(), simd::CurrentIsaName(), a.threads);
+    std::printf("  load (open to ready-to-run) %.2f ms, first run %.2f ms\n", load_ms, first_ms);
+    std::printf("  %d runs after %d warm-up: median %.2f ms, mean %.2f ms, min %.2f ms, max %.2f ms\n", a.runs, a.warmup,
+                median, mean, min, max);
+    std::printf("  outputs of all %d runs bitwise identical\n", a.warmup + a.runs);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -324,6 +417,17 @@ int main(int argc, char** argv) {
   load_cmd->add_option("model", load_path, "model file (.onnx or .idem)")->required();
   load_cmd->add_option("--repeat,-n", load_repeat, "number of loads")->check(CLI::Range(1, 1000));
   load_cmd->add_flag("--no-verify", load_no_verify, "for .idem files: skip the weight section's SHA-256 check");
+  BenchArgs bench;
+  CLI::App* bench_cmd = app.add_subcommand("bench", "Measure a model's steady-state latency (and check every run's bits)");
+  bench_cmd->add_option("model", bench.model, "model file (.onnx or .idem)")->required();
+  bench_cmd->add_option("--input,-i", bench.inputs, "NAME=PATH (.npy or ONNX TensorProto .pb); repeat per input");
+  bench_cmd->add_option("--threads,-t", bench.threads, "intra-op threads")->check(CLI::Range(1, 1024));
+  bench_cmd->add_option("--isa", bench.isa, "kernel instruction set: scalar, avx2 or avx512")
+      ->check(CLI::IsMember({"scalar", "avx2", "avx512"}));
+  bench_cmd->add_option("--warmup", bench.warmup, "untimed runs first (default 2)")->check(CLI::Range(0, 100000));
+  bench_cmd->add_option("--runs,-n", bench.runs, "timed runs (default 10)")->check(CLI::Range(1, 100000));
+  bench_cmd->add_flag("--no-verify", bench.no_verify, "for .idem files: skip the weight section's SHA-256 check");
+  bench_cmd->add_flag("--json", bench.json, "one JSON object on stdout");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -341,5 +445,6 @@ int main(int argc, char** argv) {
   if (*compile_cmd) return CompileCommand(comp);
   if (*inspect_cmd) return InspectCommand(inspect_path, inspect_no_verify);
   if (*load_cmd) return LoadTimeCommand(load_path, load_repeat, load_no_verify);
+  if (*bench_cmd) return BenchCommand(bench);
   return kExitUsage;
 }

@@ -121,6 +121,25 @@ TEST_F(CliTest, ValidModelRunsAndWritesOutputs) {
   EXPECT_NE(r.output.find("y: f32 [2,3] [0, 0, 0.5, 1.5, 2.5, 3.5]"), std::string::npos) << r.output;
 }
 
+TEST_F(CliTest, BenchReportsLatencyAndChecksEveryRunsBits) {
+  const std::string model = RunModel(ValidModel());
+  const CliResult r = RunCli("bench " + model + " --input x=" + InputPb() + " --warmup 1 --runs 3 --threads 2 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("\"runs\": 3"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("\"threads\": 2"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("\"identical_outputs\": true"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("\"median_ms\": "), std::string::npos) << r.output;
+  const CliResult text = RunCli("bench " + model + " --input x=" + InputPb() + " --runs 2");
+  ASSERT_EQ(text.exit_code, 0) << text.output;
+  EXPECT_NE(text.output.find("outputs of all 4 runs bitwise identical"), std::string::npos) << text.output;
+  // Errors are one clean line: a missing input, a bad run count.
+  const CliResult missing = RunCli("bench " + model + " --runs 2");
+  EXPECT_EQ(missing.exit_code, 1) << missing.output;
+  EXPECT_NE(missing.output.find("missing input 'x'"), std::string::npos) << missing.output;
+  const CliResult usage = RunCli("bench " + model + " --runs 0");
+  EXPECT_EQ(usage.exit_code, 2) << usage.output;
+}
+
 TEST_F(CliTest, TruncatedModelIsRefused) {
   const std::string bytes = ValidModel().SerializeAsString();
   for (size_t cut : {bytes.size() / 4, bytes.size() / 2, bytes.size() - 3}) {
