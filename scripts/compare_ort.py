@@ -5,10 +5,12 @@ scripts/compare_ort.sh (which checks the prerequisites); see docs/benchmarks.md.
 For each model (models/bench/NAME.json, written by scripts/export_models.py --bench) and each thread
 count it runs, interleaved, --repeat times each:
   * idem:  `idem run MODEL --input ... --output-dir ... --threads N`, timed end to end as a process
-           (idem has no `bench` subcommand yet, so this includes parsing the .onnx file, building the
-           session, reading the .npy inputs, one inference and writing the .npy outputs);
-  * idem inference: the same `idem run` under strace (file syscalls only, seccomp-filtered), from its
-           opening the last input file to its first touch of the output directory: one first inference;
+           (loading the .onnx or, with --artifact, the compiled .idem file, reading the .npy inputs,
+           one inference and writing the .npy outputs);
+  * idem run: `idem bench MODEL ... --json` once: load time and steady-state latency (median of R
+           runs after W warm-up runs, as for ORT below), every run's outputs checked bitwise identical;
+           (older idem builds without `bench`: the `idem run` under strace, from its opening the last
+           input file to its first touch of the output directory: one first inference);
   * ORT e2e: `node scripts/ort_run.mjs ... --runs 0` timed the same way as a process (Node start-up,
            session creation, one inference, writing the .npy outputs): the like-for-like counterpart;
 and then once `node scripts/ort_run.mjs ... --warmup W --runs R` for ORT's steady-state latency per
@@ -125,6 +127,8 @@ def main():
                     help="ORT session config entry for every ORT run (e.g. session.intra_op.allow_spinning=0)")
     ap.add_argument("--no-strace", action="store_true",
                     help="skip the strace-timed idem runs that measure idem's inference window")
+    ap.add_argument("--artifact", action="store_true",
+                    help="compile each model once with `idem compile` (opt level 2) and time the .idem artifact")
     ap.add_argument("--markdown", help="also write the markdown report here")
     ap.add_argument("--json", help="write all raw figures here")
     args = ap.parse_args()
@@ -138,6 +142,8 @@ def main():
 
     idem_help = subprocess.run([args.idem, "--help"], capture_output=True, text=True).stdout
     has_bench = any(line.strip().startswith("bench") for line in idem_help.splitlines())
+    if has_bench:
+        args.no_strace = True  # `idem bench` measures the inference itself; the strace window is not needed
     env = {
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "cpu": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?"),
@@ -156,6 +162,13 @@ def main():
         with open(os.path.join(args.bench_dir, f"{name}.json")) as f:
             man = json.load(f)
         onnx_path = os.path.join(args.bench_dir, man["onnx"])
+        idem_model = onnx_path
+        if args.artifact:
+            idem_model = os.path.join(args.work_dir, f"{name}.idem")
+            p, dt, _ = timed([args.idem, "compile", onnx_path, "-o", idem_model], log)
+            if p.returncode != 0:
+                sys.exit(f"compare_ort: idem compile failed on {name}: {p.stderr.strip()}")
+            print(f"[{name}] compiled in {dt:.0f} ms", file=sys.stderr, flush=True)
         in_args = []
         for k, v in man["inputs"].items():
             in_args += ["--input", f"{k}={os.path.join(args.bench_dir, v)}"]
@@ -167,7 +180,7 @@ def main():
                  "load_before": loadavg()}
             idem_dir = os.path.join(args.work_dir, name, f"idem_t{nt}")
             ort_dir = os.path.join(args.work_dir, name, f"ort_t{nt}")
-            idem_cmd = [args.idem, "run", onnx_path] + in_args + ["--output-dir", idem_dir, "--threads", str(nt)]
+            idem_cmd = [args.idem, "run", idem_model] + in_args + ["--output-dir", idem_dir, "--threads", str(nt)]
             ort_cmd = ["node", "scripts/ort_run.mjs", onnx_path] + in_args + ["--threads", str(nt)]
             for kv in args.ort_config:
                 ort_cmd += ["--config", kv]
@@ -205,6 +218,18 @@ def main():
                 sys.exit(f"compare_ort: ORT failed on {name}: {p.stderr.strip()}")
             ort = json.loads(p.stdout.strip().splitlines()[-1])
             env["ort_version"] = ort.get("ort_version")
+            idem_bench = None
+            if has_bench and not idem_err:
+                p, _, _ = timed([args.idem, "bench", idem_model] + in_args
+                                + ["--threads", str(nt), "--warmup", str(args.ort_warmup), "--runs", str(args.ort_runs),
+                                   "--json"], log)
+                if p.returncode == 0:
+                    idem_bench = json.loads(p.stdout.strip().splitlines()[-1])
+                else:
+                    idem_err = (p.stderr or p.stdout).strip().splitlines()[-1:] or [f"exit {p.returncode}"]
+                    idem_err = idem_err[0]
+            r["idem_bench"] = idem_bench
+            r["ratio_run"] = idem_bench["median_ms"] / ort["run_ms"]["median"] if idem_bench else None
             r.update({
                 "idem_error": idem_err,
                 "idem_e2e_ms": idem_ms, "idem_e2e_median": statistics.median(idem_ms) if idem_ms else None,
@@ -277,6 +302,27 @@ def main():
                   "inputs of under 1 MB. Its ratio is taken against ORT's steady-state median run "
                   "(ORT's own first run is shown too).")
     md.append("")
+    if env["idem_has_bench"]:
+        md.append("")
+        md.append("Steady state, in-process: **idem run** = `idem bench` (median of the same number of timed runs "
+                  "after the same warm-up as ORT; every run's outputs checked bitwise identical), **ORT run** = "
+                  "`ort_run.mjs` session.run(); load = `idem bench`'s open-to-ready time against ORT's session creation."
+                  + (" idem runs the compiled `.idem` artifact." if args.artifact else " idem runs the `.onnx` file."))
+        md.append("")
+        md.append("| model | threads | idem run median (ms) | ORT run median (ms) | idem / ORT | idem load (ms) "
+                  "| ORT session (ms) |")
+        md.append("|---|---:|---:|---:|---:|---:|---:|")
+        for r in results:
+            b = r.get("idem_bench")
+            md.append(f"| {r['model']} | {r['threads']} | "
+                      + (f"{fmt_ms(b['median_ms'])} | " if b else "— | ")
+                      + f"{fmt_ms(r['ort_run']['median'])} | "
+                      + (f"{r['ratio_run']:.2f} | " if r.get("ratio_run") else "— | ")
+                      + (f"{fmt_ms(b['load_ms'])} | " if b else "— | ")
+                      + f"{fmt_ms(r['ort_session_ms'])} |")
+        md.append("")
+        md.append("Process end to end (`idem run` against `ort_run.mjs --runs 0`, each a whole process):")
+        md.append("")
     md.append("| model | threads | load (1 min) | idem e2e (ms) | ORT e2e (ms) | idem/ORT e2e | idem inference (ms) "
               "| ORT first run (ms) | ORT run median (ms) | ORT run mean (ms) | idem inference / ORT run | ORT session (ms) |")
     md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
