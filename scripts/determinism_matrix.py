@@ -58,6 +58,8 @@ def main():
     ap.add_argument("--threads", default="1,2,3,8")
     ap.add_argument("--idem", default=os.path.join(ROOT, "build", "idem"))
     ap.add_argument("--ort", action="store_true", help="also compare with ONNX Runtime (needs node + tools/ort)")
+    ap.add_argument("--artifact", action="store_true",
+                    help="compile each model (idem compile, opt level 2) and run the .idem artifact instead")
     ap.add_argument("--markdown", help="write the result table here")
     args = ap.parse_args()
     isas = args.isas.split(",")
@@ -74,6 +76,12 @@ def main():
             with open(manifest_path) as f:
                 man = json.load(f)
             onnx = os.path.join(BENCH, man["onnx"])
+            model_path = onnx
+            if args.artifact:
+                model_path = os.path.join(tmp, f"{model}.idem")
+                p = subprocess.run([args.idem, "compile", onnx, "-o", model_path], capture_output=True, text=True)
+                if p.returncode != 0:
+                    sys.exit(f"determinism_matrix: idem compile failed on {model}: {p.stderr.strip()}")
             in_args = []
             for name, path in man["inputs"].items():
                 in_args += ["--input", f"{name}={os.path.join(BENCH, path)}"]
@@ -82,7 +90,7 @@ def main():
             for isa in isas:
                 for nt in threads:
                     out = os.path.join(tmp, f"{model}-{isa}-{nt}")
-                    cmd = [args.idem, "run", onnx, *in_args, "--output-dir", out, "--isa", isa, "--threads", str(nt)]
+                    cmd = [args.idem, "run", model_path, *in_args, "--output-dir", out, "--isa", isa, "--threads", str(nt)]
                     t0 = time.monotonic()
                     p = subprocess.run(cmd, capture_output=True, text=True)
                     dt = time.monotonic() - t0
@@ -130,7 +138,8 @@ def main():
     print(text)
     if args.markdown:
         with open(args.markdown, "w") as f:
-            f.write(f"ISAs {args.isas}, threads {args.threads}\n\n" + text + "\n")
+            f.write(f"ISAs {args.isas}, threads {args.threads}, "
+                    + ("compiled .idem artifacts" if args.artifact else ".onnx files") + "\n\n" + text + "\n")
     sys.exit(1 if failed else 0)
 
 
