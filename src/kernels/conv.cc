@@ -27,6 +27,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <string>
@@ -37,6 +38,7 @@
 #include "core/math.h"
 #include "kernels/kernel.h"
 #include "kernels/simd/conv.h"
+#include "kernels/simd/fused_act.h"
 #include "kernels/simd/isa.h"
 #include "kernels/util.h"
 
@@ -403,7 +405,7 @@ const float* PreparedConvWeights(const KernelContext& ctx, const simd::ConvGeome
 // Conv on a SIMD ISA (kernels/simd/conv.h): the same chain per element as the reference.
 template <typename T>
 Status SimdConv(KernelContext& ctx, simd::Isa isa, const ConvPlan& p, const Tensor& X, const Tensor& W,
-                const float* bias, Tensor* Y) {
+                const float* bias, Tensor* Y, const simd::ConvOutputOp* op) {
   const simd::ConvGeometry g = Geometry(p);
   std::vector<float> x_storage, w_storage, packed, y_storage;
   const float* x = AsF32<T>(X, &x_storage);
@@ -425,7 +427,7 @@ Status SimdConv(KernelContext& ctx, simd::Isa isa, const ConvPlan& p, const Tens
     y_storage.resize(static_cast<size_t>(Y->numel()));
     y = y_storage.data();
   }
-  simd::ConvF32(isa, g, x, w, bias, y, ctx.pool());
+  simd::ConvF32(isa, g, x, w, bias, y, ctx.pool(), op);
   if constexpr (!std::is_same_v<T, float>) {
     T* dst = Y->data<T>();
     for (int64_t i = 0; i < Y->numel(); ++i) dst[i] = Store<T>(y_storage[static_cast<size_t>(i)]);
@@ -434,9 +436,11 @@ Status SimdConv(KernelContext& ctx, simd::Isa isa, const ConvPlan& p, const Tens
 }
 
 // Float convolution (Conv / ConvTranspose) for element type T.
+// `op` (FusedConv's residual add and activation, f32 only) is applied to each output after its
+// bias: y = act((acc + b) + residual), on the tile just computed.
 template <typename T>
 Status RunFloatConv(KernelContext& ctx, const ConvPlan& p, const Tensor& X, const Tensor& W, const Tensor* B,
-                    Tensor* Y) {
+                    Tensor* Y, const simd::ConvOutputOp* op) {
   using C = ComputeT<T>;
   const int64_t OC = p.OCg * p.G;
   std::vector<C> bias;
@@ -448,12 +452,25 @@ Status RunFloatConv(KernelContext& ctx, const ConvPlan& p, const Tensor& X, cons
   }
   if constexpr (std::is_same_v<C, float>) {
     const simd::Isa isa = simd::CurrentIsa();
-    if (!p.transpose && isa != simd::Isa::kScalar) return SimdConv<T>(ctx, isa, p, X, W, B ? bias.data() : nullptr, Y);
+    if (!p.transpose && isa != simd::Isa::kScalar)
+      return SimdConv<T>(ctx, isa, p, X, W, B ? bias.data() : nullptr, Y, op);
   }
   T* y = Y->data<T>();
   const int64_t plane = p.out_plane;
   auto emit = [&](int64_t n, int64_t oc, int64_t pos, int64_t count, const C* acc) {
     T* dst = y + (n * OC + oc) * plane + pos;
+    if constexpr (std::is_same_v<T, float>) {
+      if (op != nullptr) {
+        const float b = B ? bias[static_cast<size_t>(oc)] : 0.0f;
+        const float* r = op->residual != nullptr ? op->residual + (n * OC + oc) * plane + pos : nullptr;
+        for (int64_t i = 0; i < count; ++i) {
+          float v = B ? acc[i] + b : acc[i];
+          if (r != nullptr) v = v + r[i];
+          dst[i] = simd::FusedActivationScalar(op->act, v);
+        }
+        return;
+      }
+    }
     if (B) {
       const C b = bias[static_cast<size_t>(oc)];
       for (int64_t i = 0; i < count; ++i) dst[i] = Store<T>(acc[i] + b);
@@ -472,7 +489,8 @@ Status RunFloatConv(KernelContext& ctx, const ConvPlan& p, const Tensor& X, cons
   return Status::Ok();
 }
 
-Status FloatConv(KernelContext& ctx, bool transpose) {
+Status FloatConv(KernelContext& ctx, bool transpose, const simd::FusedActivation* act = nullptr,
+                 const Tensor* residual = nullptr) {
   IDEM_ASSIGN_OR_RETURN(const Tensor* X, ctx.InputTensor(0));
   IDEM_ASSIGN_OR_RETURN(const Tensor* W, ctx.InputTensor(1));
   const Tensor* B = nullptr;
@@ -483,10 +501,35 @@ Status FloatConv(KernelContext& ctx, bool transpose) {
     return ctx.Error("X, W and B must have the same type, got ", DTypeOnnxName(X->dtype()), " and ",
                      DTypeOnnxName(W->dtype()));
   IDEM_ASSIGN_OR_RETURN(ConvPlan p, MakeConvPlan(ctx, X->shape(), W->shape(), transpose));
-  IDEM_ASSIGN_OR_RETURN(Tensor * Y, ctx.AllocateOutput(0, X->dtype(), ConvOutputShape(p, *X)));
+  const Shape y_shape = ConvOutputShape(p, *X);
+  simd::ConvOutputOp op;
+  const bool has_op = act != nullptr || residual != nullptr;
+  if (has_op) {
+    if (X->dtype() != DType::kF32)
+      return ctx.Error("a fused activation or residual needs float32, got ", DTypeOnnxName(X->dtype()));
+    if (act != nullptr) op.act = *act;
+    if (residual != nullptr) {
+      if (residual->dtype() != DType::kF32 || residual->shape() != y_shape)
+        return ctx.Error("residual input 'sum' has shape ", ShapeToString(residual->shape()), " and type ",
+                         DTypeOnnxName(residual->dtype()), "; expected the Conv output's shape ",
+                         ShapeToString(y_shape), " and type float");
+      op.residual = residual->data<float>();
+    }
+  }
+  IDEM_ASSIGN_OR_RETURN(Tensor * Y, ctx.AllocateOutput(0, X->dtype(), y_shape));
   if (Y->numel() == 0) return Status::Ok();
+  std::vector<float> residual_copy;  // the kernels read the residual after writing y: no overlap
+  if (op.residual != nullptr) {
+    const auto* r0 = reinterpret_cast<const char*>(op.residual);
+    const auto* y0 = reinterpret_cast<const char*>(Y->data<float>());
+    const size_t bytes = sizeof(float) * static_cast<size_t>(Y->numel());
+    if (std::less<const char*>()(r0, y0 + bytes) && std::less<const char*>()(y0, r0 + bytes)) {
+      residual_copy.assign(op.residual, op.residual + Y->numel());
+      op.residual = residual_copy.data();
+    }
+  }
   return VisitDType<types::kFloat>(X->dtype(), transpose ? "ConvTranspose" : "Conv", [&](auto tag) {
-    return RunFloatConv<typename decltype(tag)::type>(ctx, p, *X, *W, B, Y);
+    return RunFloatConv<typename decltype(tag)::type>(ctx, p, *X, *W, B, Y, has_op ? &op : nullptr);
   });
 }
 
@@ -588,6 +631,12 @@ Result<std::shared_ptr<const PreparedState>> PrepareConv(const PrepareContext& p
 }
 
 Status Conv(KernelContext& ctx) { return FloatConv(ctx, /*transpose=*/false); }
+
+// idem.FusedConv (kernels/fused.cc): Conv, then y = act((conv + bias) + residual) per output,
+// applied while each tile of outputs is cache-hot (simd::ConvOutputOp). `residual` may be null.
+Status ConvWithOutputOp(KernelContext& ctx, const simd::FusedActivation& act, const Tensor* residual) {
+  return FloatConv(ctx, /*transpose=*/false, &act, residual);
+}
 
 Status ConvTranspose(KernelContext& ctx) { return FloatConv(ctx, /*transpose=*/true); }
 

@@ -3,18 +3,25 @@
 // fused graph gives the same bits as the unfused one (tests/unit/passes_test.cc checks bitwise):
 //  - FusedMatMul(A, B, bias?) {trans_b, activation, activation_params}: the MatMul/Gemm chain per
 //    element (simd/gemm.h), then `+ bias[n]` (one f32 add, as Add or Gemm with alpha = beta = 1
-//    do), then the activation with the formula of the ONNX op's kernel. f32 only.
-//  - FusedConv(X, W, B?) {Conv's attributes, activation, activation_params}: the Conv kernel,
-//    then the activation in place.
+//    do), then the activation with the formula of the ONNX op's kernel. f32 only. Relu and Clip
+//    run in the GEMM epilogue's registers, the others as its post-store hook on each block of C
+//    right after it is stored (simd/fused_act.h), so C is never re-read from memory.
+//  - FusedConv(X, W, B?, sum?) {Conv's attributes, activation, activation_params}: the Conv
+//    kernel, then `+ sum` (a residual of the output's shape, one f32 add: Conv + Add) and the
+//    activation, applied inside the convolution to each tile of outputs (kernels/conv.cc,
+//    simd/conv.h ConvOutputOp).
 //  - Gelu(X) {approximate, ...}: the decomposed GELU sub-graph torch exports, op by op (see
-//    GeluParams for the attributes that record the order of the multiplications).
+//    simd::GeluForm for the attributes that record the order of the multiplications).
 //  - Attention(Q, Kt, V, mask?) {scale, scale_div, mask_kind, fill}: S = Q·Kt (MatMul chain),
 //    S / scale or S * scale, + mask or Where(mask, S, fill), Softmax over the last axis
-//    (reduce_internal::SoftmaxRow), then S·V (MatMul chain).
-// Activations (the ONNX kernels' formulas, elementwise_unary.cc): Relu x < 0 ? 0 : x;
-// LeakyRelu(alpha) x < 0 ? alpha * x : x; Clip(lo, hi) min(max(x, lo), hi) written as the Clip
-// kernel does; Sigmoid math::sigmoid; Tanh math::tanh; HardSigmoid(alpha, beta)
-// clamp01(fma(alpha, x, beta)); SiLU x * math::sigmoid(x) (Sigmoid then Mul).
+//    (reduce_internal::SoftmaxRow's order; the SIMD row primitives of simd/reduce_simd.h on a
+//    SIMD ISA), then S·V (MatMul chain).
+// Activations (the ONNX kernels' formulas, simd/fused_act.h FusedActivationScalar): Relu,
+// LeakyRelu(alpha), Clip(lo, hi), Sigmoid, Tanh, HardSigmoid(alpha, beta), SiLU (Sigmoid then
+// Mul), and Gelu (an idem.Gelu node fused into FusedMatMul) whose activation_params are
+// {approximate (0 none, 1 tanh), inner_scale, inner_div, coef, cube_pow, half_mode} — the
+// attributes of the Gelu op below, as floats. Every ISA computes them through one span function
+// chosen once per kernel call (simd::FusedActSpanFor), bitwise equal to the scalar formula.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -22,45 +29,80 @@
 #include <string>
 #include <vector>
 
-#include "core/math.h"
 #include "kernels/kernel.h"
 #include "kernels/reduce_internal.h"
 #include "kernels/registry.h"
+#include "kernels/simd/fused_act.h"
 #include "kernels/simd/gemm.h"
+#include "kernels/simd/reduce_simd.h"
 #include "kernels/util.h"
 
 namespace idem::kernels {
 
 Status Conv(KernelContext& ctx);  // conv.cc
+// conv.cc: Conv, then y = act((conv + bias) + residual) per output (residual may be null).
+Status ConvWithOutputOp(KernelContext& ctx, const simd::FusedActivation& act, const Tensor* residual);
 
 namespace {
 
-enum class Act { kNone, kRelu, kLeakyRelu, kClip, kSigmoid, kTanh, kHardSigmoid, kSiLU };
+using simd::FusedActivation;
+using simd::FusedActKind;
+using simd::GeluForm;
 
-struct Activation {
-  Act kind = Act::kNone;
-  float a = 0, b = 0;
-};
+// Reads a GELU form from the Gelu op's attributes (defaults: the forms torch exports by default).
+Result<GeluForm> GeluFormFromAttributes(const KernelContext& ctx) {
+  GeluForm p;
+  const std::string approx = ctx.String("approximate", "none");
+  if (approx != "none" && approx != "tanh")
+    return ctx.Error("approximate must be 'none' or 'tanh', got '", approx, "'");
+  p.tanh_form = approx == "tanh";
+  p.inner_scale = ctx.Float("inner_scale", p.tanh_form ? 0.7978845834732056f : 1.4142135381698608f);
+  p.inner_div = ctx.Int("inner_div", p.tanh_form ? 0 : 1) != 0;
+  p.coef = ctx.Float("coef", 0.044715f);
+  p.cube_pow = ctx.Int("cube_pow", 0) != 0;
+  const int64_t half_mode = ctx.Int("half_mode", 0);
+  if (half_mode < 0 || half_mode > 2) return ctx.Error("half_mode must be 0, 1 or 2, got ", half_mode);
+  p.half_mode = static_cast<int>(half_mode);
+  return p;
+}
 
-Result<Activation> ParseActivation(const KernelContext& ctx) {
+// A 0/1 flag stored as a float activation parameter.
+Result<bool> FlagParam(const KernelContext& ctx, float v, const char* what) {
+  if (v != 0.0f && v != 1.0f) return ctx.Error("Gelu activation parameter ", what, " must be 0 or 1, got ", v);
+  return v != 0.0f;
+}
+
+Result<FusedActivation> ParseActivation(const KernelContext& ctx) {
   const std::string name = ctx.String("activation", "");
   const std::vector<float> p = ctx.Floats("activation_params");
-  Activation act;
+  FusedActivation act;
   struct Known {
     const char* name;
-    Act kind;
+    FusedActKind kind;
     size_t params;
   };
-  static constexpr Known kKnown[] = {{"Relu", Act::kRelu, 0},        {"LeakyRelu", Act::kLeakyRelu, 1},
-                                     {"Clip", Act::kClip, 2},        {"Sigmoid", Act::kSigmoid, 0},
-                                     {"Tanh", Act::kTanh, 0},        {"HardSigmoid", Act::kHardSigmoid, 2},
-                                     {"SiLU", Act::kSiLU, 0}};
+  static constexpr Known kKnown[] = {
+      {"Relu", FusedActKind::kRelu, 0},       {"LeakyRelu", FusedActKind::kLeakyRelu, 1},
+      {"Clip", FusedActKind::kClip, 2},       {"Sigmoid", FusedActKind::kSigmoid, 0},
+      {"Tanh", FusedActKind::kTanh, 0},       {"HardSigmoid", FusedActKind::kHardSigmoid, 2},
+      {"SiLU", FusedActKind::kSiLU, 0},       {"Gelu", FusedActKind::kGelu, 6}};
   if (name.empty()) return act;
   for (const Known& k : kKnown) {
     if (name != k.name) continue;
     if (p.size() != k.params)
       return ctx.Error("activation ", name, " takes ", k.params, " activation_params, got ", p.size());
     act.kind = k.kind;
+    if (k.kind == FusedActKind::kGelu) {
+      IDEM_ASSIGN_OR_RETURN(act.gelu.tanh_form, FlagParam(ctx, p[0], "approximate"));
+      act.gelu.inner_scale = p[1];
+      IDEM_ASSIGN_OR_RETURN(act.gelu.inner_div, FlagParam(ctx, p[2], "inner_div"));
+      act.gelu.coef = p[3];
+      IDEM_ASSIGN_OR_RETURN(act.gelu.cube_pow, FlagParam(ctx, p[4], "cube_pow"));
+      if (p[5] != 0.0f && p[5] != 1.0f && p[5] != 2.0f)
+        return ctx.Error("Gelu activation parameter half_mode must be 0, 1 or 2, got ", p[5]);
+      act.gelu.half_mode = static_cast<int>(p[5]);
+      return act;
+    }
     if (k.params > 0) act.a = p[0];
     if (k.params > 1) act.b = p[1];
     return act;
@@ -68,30 +110,11 @@ Result<Activation> ParseActivation(const KernelContext& ctx) {
   return ctx.Error("unknown activation '", name, "'");
 }
 
-inline float Activate(const Activation& act, float x) {
-  switch (act.kind) {
-    case Act::kNone: return x;
-    case Act::kRelu: return x < 0.0f ? 0.0f : x;
-    case Act::kLeakyRelu: return x < 0.0f ? act.a * x : x;
-    case Act::kClip: {
-      const float above = x < act.a ? act.a : x;
-      return above > act.b ? act.b : above;
-    }
-    case Act::kSigmoid: return math::sigmoid(x);
-    case Act::kTanh: return math::tanh(x);
-    case Act::kHardSigmoid: {
-      const float v = std::fma(act.a, x, act.b);
-      return v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
-    }
-    case Act::kSiLU: return x * math::sigmoid(x);
-  }
-  return x;
-}
-
-void ActivateInPlace(const KernelContext& ctx, const Activation& act, float* y, int64_t n) {
-  if (act.kind == Act::kNone) return;
+// y[i] = act(x[i]) for i < n, in parallel spans (x == y allowed).
+void ApplyActivation(const KernelContext& ctx, const FusedActivation& act, const float* x, float* y, int64_t n) {
+  const simd::FusedActSpanFn span = simd::FusedActSpanFor(simd::CurrentIsa());  // once per call
   ctx.ParallelFor(n, kElementwiseGrain, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) y[i] = Activate(act, y[i]);
+    span(act, x + begin, nullptr, y + begin, static_cast<size_t>(end - begin));
   });
 }
 
@@ -108,37 +131,6 @@ Result<Tensor> PackWeights(const Tensor& B, bool trans_b, ThreadPool* pool) {
   IDEM_ASSIGN_OR_RETURN(Tensor packed, Tensor::Create(DType::kF32, Shape{simd::PackedBFloats(K, N)}));
   simd::PackB(B.data<float>(), K, N, trans_b ? 1 : N, trans_b ? K : 1, packed.data<float>(), pool);
   return packed;
-}
-
-// ---------------------------------------------------------------- GELU
-
-struct GeluParams {
-  bool tanh_form = false;
-  float inner_scale = 0;  // erf: x / inner_scale (inner_div) or x * inner_scale; tanh: the sqrt(2/pi) factor
-  bool inner_div = false;
-  float coef = 0;         // tanh: 0.044715
-  bool cube_pow = false;  // tanh: x^3 as Pow(x, 3) (math::pow) instead of x * (x * x)
-  int64_t half_mode = 0;  // 0: (x * t) * 0.5; 1: (x * 0.5) * t; 2: x * (t * 0.5)
-};
-
-inline float GeluOf(const GeluParams& p, float x) {
-  float u;
-  float e;
-  if (p.tanh_form) {
-    const float x3 = p.cube_pow ? math::pow(x, 3.0f) : x * (x * x);
-    const float s = x + p.coef * x3;
-    u = p.inner_scale * s;
-    e = math::tanh(u);
-  } else {
-    u = p.inner_div ? x / p.inner_scale : x * p.inner_scale;
-    e = math::erf(u);
-  }
-  const float t = e + 1.0f;
-  switch (p.half_mode) {
-    case 1: return (x * 0.5f) * t;
-    case 2: return x * (t * 0.5f);
-    default: return (x * t) * 0.5f;
-  }
 }
 
 }  // namespace
@@ -169,7 +161,7 @@ Status FusedMatMul(KernelContext& ctx) {
     if (bt->numel() != N) return ctx.Error("bias has shape ", ShapeToString(bt->shape()), ", expected ", N, " values");
     bias = bt->data<float>();
   }
-  IDEM_ASSIGN_OR_RETURN(Activation act, ParseActivation(ctx));
+  IDEM_ASSIGN_OR_RETURN(FusedActivation act, ParseActivation(ctx));
   Shape out_shape(A->shape().begin(), A->shape().end() - 1);
   out_shape.push_back(N);
   IDEM_ASSIGN_OR_RETURN(Tensor* Y, ctx.AllocateOutput(0, DType::kF32, out_shape));
@@ -196,18 +188,21 @@ Status FusedMatMul(KernelContext& ctx) {
     g.epilogue.bias_kind = simd::GemmBias::kPerColumn;
     g.epilogue.bias = bias;
   }
-  Activation rest = act;
-  if (act.kind == Act::kRelu) {
+  const simd::Isa isa = simd::CurrentIsa();
+  simd::FusedActHook hook;  // the other activations: on each block of C right after its store
+  if (act.kind == FusedActKind::kRelu) {
     g.epilogue.activation = simd::GemmActivation::kRelu;
-    rest.kind = Act::kNone;
-  } else if (act.kind == Act::kClip) {
+  } else if (act.kind == FusedActKind::kClip) {
     g.epilogue.activation = simd::GemmActivation::kClip;
     g.epilogue.clip_lo = act.a;
     g.epilogue.clip_hi = act.b;
-    rest.kind = Act::kNone;
+  } else if (act.kind != FusedActKind::kNone) {
+    hook.span = simd::FusedActSpanFor(isa);
+    hook.act = act;
+    g.epilogue.post.fn = &simd::FusedActPostStore;
+    g.epilogue.post.ctx = &hook;
   }
-  if (Y->numel() > 0) simd::GemmF32PackedB(simd::CurrentIsa(), g, ctx.pool());
-  ActivateInPlace(ctx, rest, Y->data<float>(), Y->numel());
+  if (Y->numel() > 0) simd::GemmF32PackedB(isa, g, ctx.pool());
   return Status::Ok();
 }
 
@@ -218,46 +213,38 @@ Result<std::shared_ptr<const PreparedState>> PrepareFusedConv(const PrepareConte
 }
 
 Status FusedConv(KernelContext& ctx) {
-  IDEM_ASSIGN_OR_RETURN(Activation act, ParseActivation(ctx));
+  IDEM_ASSIGN_OR_RETURN(FusedActivation act, ParseActivation(ctx));
+  const Tensor* residual = nullptr;
+  if (ctx.num_inputs() > 3 && ctx.has_input(3)) {
+    IDEM_ASSIGN_OR_RETURN(residual, ctx.InputTensor(3));
+  }
+  if (ctx.num_inputs() > 4) return ctx.Error("expects at most 4 inputs (X, W, B, sum), got ", ctx.num_inputs());
   Node conv = ctx.node();
   conv.op_type = "Conv";
   conv.domain.clear();
   conv.opset = static_cast<int>(ctx.Int("conv_opset", 11));
+  if (conv.inputs.size() > 3) conv.inputs.resize(3);
   std::vector<const RtValue*> ins;
-  for (size_t i = 0; i < ctx.num_inputs(); ++i) ins.push_back(ctx.has_input(i) ? &ctx.input_value(i) : nullptr);
+  for (size_t i = 0; i < std::min<size_t>(ctx.num_inputs(), 3); ++i)
+    ins.push_back(ctx.has_input(i) ? &ctx.input_value(i) : nullptr);
   std::vector<RtValue> outs(1);
   KernelContext inner(conv, std::move(ins), &outs, ctx.pool(), ctx.seed(), nullptr);
   inner.set_prepared(ctx.prepared());
-  Status st = Conv(inner);
+  Status st = act.kind == FusedActKind::kNone && residual == nullptr ? Conv(inner)
+                                                                      : ConvWithOutputOp(inner, act, residual);
   if (!st.ok()) return st;
   if (!IsTensor(outs[0])) return ctx.Error("Conv produced no tensor");
-  Tensor y = std::get<Tensor>(outs[0]);
-  if (act.kind != Act::kNone) {
-    if (y.dtype() != DType::kF32) return ctx.Error("activation needs float32, got ", DTypeOnnxName(y.dtype()));
-    ActivateInPlace(ctx, act, y.data<float>(), y.numel());  // a fresh tensor made by Conv
-  }
-  ctx.SetOutput(0, std::move(y));
+  ctx.SetOutput(0, std::move(std::get<Tensor>(outs[0])));
   return Status::Ok();
 }
 
 Status Gelu(KernelContext& ctx) {
   IDEM_ASSIGN_OR_RETURN(const Tensor* x, F32Input(ctx, 0, "X"));
-  GeluParams p;
-  const std::string approx = ctx.String("approximate", "none");
-  if (approx != "none" && approx != "tanh") return ctx.Error("approximate must be 'none' or 'tanh', got '", approx, "'");
-  p.tanh_form = approx == "tanh";
-  p.inner_scale = ctx.Float("inner_scale", p.tanh_form ? 0.7978845834732056f : 1.4142135381698608f);
-  p.inner_div = ctx.Int("inner_div", p.tanh_form ? 0 : 1) != 0;
-  p.coef = ctx.Float("coef", 0.044715f);
-  p.cube_pow = ctx.Int("cube_pow", 0) != 0;
-  p.half_mode = ctx.Int("half_mode", 0);
-  if (p.half_mode < 0 || p.half_mode > 2) return ctx.Error("half_mode must be 0, 1 or 2, got ", p.half_mode);
+  FusedActivation act;
+  act.kind = FusedActKind::kGelu;
+  IDEM_ASSIGN_OR_RETURN(act.gelu, GeluFormFromAttributes(ctx));
   IDEM_ASSIGN_OR_RETURN(Tensor* y, ctx.AllocateOutput(0, DType::kF32, x->shape()));
-  const float* src = x->data<float>();
-  float* dst = y->data<float>();
-  ctx.ParallelFor(x->numel(), kElementwiseGrain, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) dst[i] = GeluOf(p, src[i]);
-  });
+  ApplyActivation(ctx, act, x->data<float>(), y->data<float>(), x->numel());
   return Status::Ok();
 }
 
@@ -321,6 +308,9 @@ Status Attention(KernelContext& ctx) {
   float* s = S.data<float>();
   const int64_t rows = batches * M;
   const int64_t grain = std::max<int64_t>(1, 4096 / std::max<int64_t>(N, 1));
+  // On a SIMD ISA, the softmax of a row is SoftmaxRow's order through the row primitives of
+  // simd/reduce_simd.h: m = sequential max, e = exp(x - m) with s = CanonicalSum(e), y = e / s.
+  const simd::ReduceKernels* rk = simd::ReduceKernelsFor(isa);
   ctx.ParallelFor(rows, grain, [&](int64_t begin, int64_t end) {
     std::vector<float> scratch(static_cast<size_t>(N));
     for (int64_t r = begin; r < end; ++r) {
@@ -340,8 +330,14 @@ Status Attention(KernelContext& ctx) {
         }
         row[n] = v;
       }
-      reduce_internal::SoftmaxRow<float>(
-          N, false, [&](int64_t i) { return row[i]; }, [&](int64_t i, float v) { row[i] = v; }, scratch.data());
+      if (rk != nullptr) {
+        const float m = rk->max(row, N);
+        const float sum = rk->exp_sum(row, N, m, scratch.data());
+        rk->divide(scratch.data(), N, sum, row);
+      } else {
+        reduce_internal::SoftmaxRow<float>(
+            N, false, [&](int64_t i) { return row[i]; }, [&](int64_t i, float v) { row[i] = v; }, scratch.data());
+      }
     }
   });
   simd::BatchedGemmF32(isa, batches, M, D, N, s, s_off.data(), N, 1, V->data<float>(), v_off.data(), Y->data<float>(),

@@ -3,10 +3,16 @@
 //                                           values ([N] or [1, .., 1, N] of rank <= rank(A))
 //   Gemm(A, B, C) + act                     transA = 0, alpha = beta = 1, B constant f32, C absent
 //                                           or a constant with N values ([N] or [1, N])
-//   Conv(X, W, B) + act                     f32
+//   Conv(X, W, B) [+ Add(., sum)] [+ act]   f32; sum (the residual of a ResNet block): any f32
+//                                           value of the Conv output's static shape (no
+//                                           broadcast) that is not computed from the Conv's
+//                                           output -> FusedConv(X, W, B, sum)
 // act: Relu, LeakyRelu, Clip (constant bounds), Sigmoid, Tanh, HardSigmoid, SiLU (Sigmoid(x) and
-// Mul(x, Sigmoid(x))). The fused kernels (kernels/fused.cc) add the bias with one f32 add after
-// the product chain and apply the ONNX op's activation formula: the same bits.
+// Mul(x, Sigmoid(x))), and idem.Gelu (made by FuseGelu, which runs first) as activation "Gelu"
+// with activation_params {approximate (0 none / 1 tanh), inner_scale, inner_div, coef, cube_pow,
+// half_mode}. The fused kernels (kernels/fused.cc) add the bias with one f32 add after the product
+// chain, then the residual with one f32 add, and apply the activation formula of the op(s) they
+// replace: the same bits.
 #include <limits>
 #include <vector>
 
@@ -48,10 +54,34 @@ bool MatchActivation(const Graph& g, const Uses& u, int v, const std::vector<boo
   }
   if (cons.size() != 1 || taken[static_cast<size_t>(cons[0])]) return false;
   const Node& n = g.nodes[static_cast<size_t>(cons[0])];
-  if (!n.domain.empty() || n.outputs.size() != 1 || n.inputs.empty() || n.inputs[0] != v) return false;
+  if (n.outputs.size() != 1 || n.inputs.empty() || n.inputs[0] != v) return false;
   m->nodes = {n.index};
   m->output = n.outputs[0];
   m->params.clear();
+  if (n.domain == "idem" && n.op_type == "Gelu") {
+    // The attributes of idem.Gelu (kernels/fused.cc) with its defaults, as floats.
+    const Attribute* approx = n.FindAttribute("approximate");
+    if (approx != nullptr && (approx->kind != Attribute::Kind::kString || (approx->s != "none" && approx->s != "tanh")))
+      return false;
+    const bool tanh_form = approx != nullptr && approx->s == "tanh";
+    auto int_attr = [&](const char* name, int64_t def) {
+      const Attribute* a = n.FindAttribute(name);
+      return a != nullptr && a->kind == Attribute::Kind::kInt ? a->i : def;
+    };
+    const int64_t inner_div = int_attr("inner_div", tanh_form ? 0 : 1);
+    const int64_t cube_pow = int_attr("cube_pow", 0);
+    const int64_t half_mode = int_attr("half_mode", 0);
+    if (half_mode < 0 || half_mode > 2) return false;
+    m->name = "Gelu";
+    m->params = {tanh_form ? 1.0f : 0.0f,
+                 FloatAttrOr(n, "inner_scale", tanh_form ? 0.7978845834732056f : 1.4142135381698608f),
+                 inner_div != 0 ? 1.0f : 0.0f,
+                 FloatAttrOr(n, "coef", 0.044715f),
+                 cube_pow != 0 ? 1.0f : 0.0f,
+                 static_cast<float>(half_mode)};
+    return true;
+  }
+  if (!n.domain.empty()) return false;
   if (n.op_type == "Relu" || n.op_type == "Sigmoid" || n.op_type == "Tanh") {
     m->name = n.op_type;
     return true;
@@ -80,6 +110,40 @@ bool MatchActivation(const Graph& g, const Uses& u, int v, const std::vector<boo
     return true;
   }
   return false;
+}
+
+// True if value v is computed (transitively) from the output of node `from`.
+bool DependsOnNode(const Graph& g, int v, int from) {
+  std::vector<bool> seen(g.values.size(), false);
+  std::vector<int> stack = {v};
+  while (!stack.empty()) {
+    const int cur = stack.back();
+    stack.pop_back();
+    if (cur < 0 || seen[static_cast<size_t>(cur)]) continue;
+    seen[static_cast<size_t>(cur)] = true;
+    const int producer = g.values[static_cast<size_t>(cur)].producer;
+    if (producer < 0) continue;
+    if (producer == from) return true;
+    for (int in : g.nodes[static_cast<size_t>(producer)].inputs) stack.push_back(in);
+  }
+  return false;
+}
+
+// Conv output y read only by Add(y, sum) / Add(sum, y) where sum is an f32 value of y's static
+// shape (no broadcast, the Add's output has it too) not computed from the Conv: the residual.
+int MatchResidual(const Graph& g, const Uses& u, const Node& conv, const std::vector<bool>& taken,
+                  const Node** add_out) {
+  const int y = conv.outputs[0];
+  const Node* add = SoleConsumer(g, u, y, "Add", taken);
+  if (add == nullptr || add->inputs.size() != 2 || add->outputs.size() != 1) return -1;
+  const int sum = OtherInput(*add, y);
+  if (sum < 0 || sum == y || ElemType(g, sum) != DType::kF32) return -1;
+  Shape ys, ss, as;
+  if (!StaticShape(g, y, &ys) || !StaticShape(g, sum, &ss) || !StaticShape(g, add->outputs[0], &as)) return -1;
+  if (ys != ss || ys != as) return -1;
+  if (DependsOnNode(g, sum, conv.index)) return -1;
+  *add_out = add;
+  return sum;
 }
 
 Attribute StrAttr(const std::string& s) {
@@ -141,13 +205,22 @@ Result<int64_t> FuseBiasActivation(Graph* g) {
         }
       }
     }
+    int residual = -1;
+    if (is_conv) {
+      const Node* add = nullptr;
+      residual = MatchResidual(*g, u, n, taken, &add);
+      if (residual >= 0) {
+        nodes.push_back(add->index);
+        cur = add->outputs[0];
+      }
+    }
     ActMatch act;
     const bool has_act = MatchActivation(*g, u, cur, taken, &act);
     if (has_act) {
       nodes.insert(nodes.end(), act.nodes.begin(), act.nodes.end());
       cur = act.output;
     }
-    if (!has_act && !(is_matmul && bias >= 0)) continue;
+    if (!has_act && !(is_matmul && bias >= 0) && residual < 0) continue;
     Node f = MakeIdemNode(g, is_conv ? "FusedConv" : "FusedMatMul", g->nodes[static_cast<size_t>(nodes.back())].name);
     if (is_conv) {
       f.attributes = n.attributes;
@@ -156,6 +229,10 @@ Result<int64_t> FuseBiasActivation(Graph* g) {
       op.i = n.opset;
       f.attributes["conv_opset"] = op;
       f.inputs = n.inputs;
+      if (residual >= 0) {
+        f.inputs.resize(3, -1);  // X, W, B (absent: -1), sum
+        f.inputs.push_back(residual);
+      }
     } else {
       f.inputs = {n.inputs[0], n.inputs[1]};
       if (bias >= 0) f.inputs.push_back(bias);

@@ -418,6 +418,128 @@ TEST(BiasActivation, LeavesSharedIntermediatesAlone) {
   EXPECT_EQ(r.value(), 0);
 }
 
+// BERT's FFN: MatMul + bias Add + the decomposed GELU -> FuseGelu -> FuseBiasActivation gives one
+// FusedMatMul with activation "Gelu", bitwise equal to the unfused graph (each GELU form).
+TEST(BiasActivation, MatMulBiasGeluFusesIntoFusedMatMulBitwise) {
+  for (int form = 0; form < 3; ++form) {
+    SCOPED_TRACE(form);
+    Builder b;
+    const int x = b.Input("x", {2, 6, 10});
+    const int mm = b.Op("MatMul", "mm", {x, b.Const("w", Rand({10, 33}, 70))}, {2, 6, 33});
+    const int h = b.Op("Add", "bias", {mm, b.Const("bias", Rand({33}, 71))}, {2, 6, 33});
+    const Shape s = {2, 6, 33};
+    int y;
+    if (form < 2) {  // erf form, x / sqrt(2) (half last) or x * (1/sqrt(2)) (half first)
+      const int u = form == 0 ? b.Op("Div", "div", {h, b.Const("c", F32({1.4142135381698608f}, {}))}, s)
+                              : b.Op("Mul", "div", {h, b.Const("c", F32({0.70710677f}, {}))}, s);
+      const int e = b.Op("Erf", "erf", {u}, s);
+      const int t = b.Op("Add", "add1", {e, b.Const("one", F32({1.0f}, {}))}, s);
+      if (form == 0) {
+        y = b.Op("Mul", "half", {b.Op("Mul", "xt", {h, t}, s), b.Const("half", F32({0.5f}, {}))}, s);
+      } else {
+        y = b.Op("Mul", "y", {b.Op("Mul", "xh", {h, b.Const("half", F32({0.5f}, {}))}, s), t}, s);
+      }
+    } else {  // tanh form with Pow(x, 3)
+      const int c = b.Op("Pow", "pow", {h, b.Const("three", F32({3.0f}, {}))}, s);
+      const int a = b.Op("Mul", "a", {b.Const("c1", F32({0.044714998453855515f}, {})), c}, s);
+      const int sum = b.Op("Add", "s", {h, a}, s);
+      const int u = b.Op("Mul", "u", {b.Const("c2", F32({0.7978845834732056f}, {})), sum}, s);
+      const int th = b.Op("Tanh", "tanh", {u}, s);
+      const int t = b.Op("Add", "t", {b.Const("one", F32({1.0f}, {})), th}, s);
+      y = b.Op("Mul", "y", {b.Op("Mul", "m", {h, t}, s), b.Const("half", F32({0.5f}, {}))}, s);
+    }
+    b.Output(y);
+    auto both = [](Graph* g) -> Result<int64_t> {
+      IDEM_ASSIGN_OR_RETURN(int64_t gelus, FuseGelu(g));
+      IDEM_ASSIGN_OR_RETURN(int64_t fused, FuseBiasActivation(g));
+      return gelus * 10 + fused;
+    };
+    Graph opt = ApplyBitwise(b.graph(), both, {Rand({2, 6, 10}, 72, 3.0f)}, 11);
+    ASSERT_EQ(opt.nodes.size(), 1u);
+    EXPECT_EQ(opt.nodes[0].op_type, "FusedMatMul");
+    const Attribute* act = opt.nodes[0].FindAttribute("activation");
+    ASSERT_NE(act, nullptr);
+    EXPECT_EQ(act->s, "Gelu");
+    const Attribute* params = opt.nodes[0].FindAttribute("activation_params");
+    ASSERT_NE(params, nullptr);
+    ASSERT_EQ(params->floats.size(), 6u);
+    EXPECT_EQ(params->floats[0], form == 2 ? 1.0f : 0.0f);   // approximate
+    EXPECT_EQ(params->floats[4], form == 2 ? 1.0f : 0.0f);   // cube_pow
+    EXPECT_EQ(params->floats[5], form == 1 ? 1.0f : 0.0f);   // half_mode
+  }
+}
+
+// ResNet's residual: Conv + Add(shortcut) [+ Relu] -> FusedConv(X, W, B, sum), either Add operand
+// order, with and without a bias and the Relu; the shortcut may itself be a Conv (downsample).
+TEST(BiasActivation, ConvResidualAddReluFusesBitwise) {
+  for (int variant = 0; variant < 4; ++variant) {
+    SCOPED_TRACE(variant);
+    const bool relu = variant % 2 == 0, bias = variant < 2;
+    Builder b;
+    const int x = b.Input("x", {1, 4, 6, 6});
+    const int r = b.Input("r", {1, 5, 6, 6});
+    std::vector<int> conv_in = {x, b.Const("w", Rand({5, 4, 3, 3}, 80))};
+    if (bias) conv_in.push_back(b.Const("b", Rand({5}, 81)));
+    const int conv = b.Op("Conv", "conv", conv_in, {1, 5, 6, 6}, {{"pads", IntsAttr({1, 1, 1, 1})}});
+    const int add = variant == 1 ? b.Op("Add", "add", {r, conv}, {1, 5, 6, 6})
+                                 : b.Op("Add", "add", {conv, r}, {1, 5, 6, 6});
+    b.Output(relu ? b.Op("Relu", "relu", {add}, {1, 5, 6, 6}) : add);
+    Graph opt = ApplyBitwise(b.graph(), FuseBiasActivation, {Rand({1, 4, 6, 6}, 82, 2.0f), Rand({1, 5, 6, 6}, 83)}, 1);
+    ASSERT_EQ(opt.nodes.size(), 1u);
+    const Node& f = opt.nodes[0];
+    EXPECT_EQ(f.op_type, "FusedConv");
+    ASSERT_EQ(f.inputs.size(), 4u);
+    EXPECT_EQ(f.inputs[2] >= 0, bias);
+    EXPECT_EQ(f.inputs[3], r);
+    EXPECT_EQ(f.provenance.size(), relu ? 3u : 2u);
+    EXPECT_EQ(f.FindAttribute("activation") != nullptr, relu);
+  }
+  // Downsampling block: Add(conv2(relu(conv1(x))), conv_d(x)) + Relu; every conv fuses.
+  Builder b;
+  const int x = b.Input("x", {1, 4, 8, 8});
+  const int c1 = b.Op("Conv", "c1", {x, b.Const("w1", Rand({6, 4, 3, 3}, 84))}, {1, 6, 4, 4},
+                      {{"pads", IntsAttr({1, 1, 1, 1})}, {"strides", IntsAttr({2, 2})}});
+  const int r1 = b.Op("Relu", "r1", {c1}, {1, 6, 4, 4});
+  const int c2 = b.Op("Conv", "c2", {r1, b.Const("w2", Rand({6, 6, 3, 3}, 85))}, {1, 6, 4, 4},
+                      {{"pads", IntsAttr({1, 1, 1, 1})}});
+  const int cd = b.Op("Conv", "cd", {x, b.Const("wd", Rand({6, 4, 1, 1}, 86))}, {1, 6, 4, 4},
+                      {{"strides", IntsAttr({2, 2})}});
+  const int add = b.Op("Add", "add", {c2, cd}, {1, 6, 4, 4});
+  b.Output(b.Op("Relu", "relu", {add}, {1, 6, 4, 4}));
+  Graph opt = ApplyBitwise(b.graph(), FuseBiasActivation, {Rand({1, 4, 8, 8}, 87, 2.0f)}, 2);
+  EXPECT_EQ(Count(opt, "idem.FusedConv"), 2);  // c1 + relu, c2 + add(cd) + relu
+  EXPECT_EQ(Count(opt, "Conv"), 1);            // cd, the shortcut
+  EXPECT_EQ(opt.nodes.size(), 3u);
+}
+
+// No residual fusion when the Add broadcasts (a bias-like operand) or the Conv output is read twice.
+TEST(BiasActivation, ConvAddNotFusedWhenShapesDifferOrOutputShared) {
+  {
+    Builder b;
+    const int x = b.Input("x", {1, 2, 5, 5});
+    const int conv = b.Op("Conv", "conv", {x, b.Const("w", Rand({3, 2, 3, 3}, 90))}, {1, 3, 5, 5},
+                          {{"pads", IntsAttr({1, 1, 1, 1})}});
+    const int add = b.Op("Add", "add", {conv, b.Input("r", {1, 3, 1, 1})}, {1, 3, 5, 5});
+    b.Output(add);
+    Graph opt = b.graph();
+    auto r = FuseBiasActivation(&opt);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r.value(), 0);
+  }
+  {
+    Builder b;
+    const int x = b.Input("x", {1, 2, 5, 5});
+    const int conv = b.Op("Conv", "conv", {x, b.Const("w", Rand({3, 2, 3, 3}, 91))}, {1, 3, 5, 5},
+                          {{"pads", IntsAttr({1, 1, 1, 1})}});
+    const int sig = b.Op("Sigmoid", "sig", {conv}, {1, 3, 5, 5});
+    b.Output(b.Op("Add", "add", {conv, sig}, {1, 3, 5, 5}));  // the "residual" is computed from conv
+    Graph opt = b.graph();
+    auto r = FuseBiasActivation(&opt);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r.value(), 0);
+  }
+}
+
 // ---------------------------------------------------------------- GELU
 
 TEST(Gelu, ErfFormAsTorchExportsItBitwise) {

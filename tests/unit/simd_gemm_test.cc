@@ -1,6 +1,7 @@
 // GEMM core (kernels/simd/gemm.h): every ISA == the scalar ChainDot reference, bitwise (memcmp),
-// on ragged shapes, misaligned pointers, strided A, every epilogue, at 1, 2, 3 and 8 threads; a
-// row of a batch-8 product == the batch-1 product of that row (D3); ISA selection.
+// on ragged shapes, misaligned pointers, strided A, every epilogue (post-store hook included), at
+// 1, 2, 3 and 8 threads; a row of a batch-8 product == the batch-1 product of that row (D3); ISA
+// selection.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -210,6 +211,62 @@ TEST_F(SimdGemmTest, EpiloguesStridesAndLongKEqualReferenceBitwise) {
       CheckAll(p, misalign);
       misalign = (misalign + 5) % 16;
       if (HasFatalFailure()) return;
+    }
+}
+
+// A post-store hook for the tests: C(m, n) = fma(C, 0.75, m * 0.001 - n * 0.01) — a function of
+// the stored value and the coordinates — counting the visits of every element when `visits` is set.
+struct TestHook {
+  std::vector<int>* visits = nullptr;
+  int64_t n_cols = 0;
+};
+void TestPostStore(const void* ctx, float* c, int64_t ldc, int64_t m, int64_t n, int64_t rows, int64_t cols) {
+  const auto* h = static_cast<const TestHook*>(ctx);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < cols; ++j) {
+      float& x = c[r * ldc + j];
+      x = std::fma(x, 0.75f, static_cast<float>(m + r) * 0.001f - static_cast<float>(n + j) * 0.01f);
+      if (h->visits != nullptr) ++(*h->visits)[static_cast<size_t>((m + r) * h->n_cols + n + j)];
+    }
+}
+
+// The post-store hook runs after bias and activation, exactly once per element (the blocks
+// partition C), on every ISA, thread count, K blocking, ragged edge and A layout.
+TEST_F(SimdGemmTest, PostStoreHookRunsOncePerElementAfterTheEpilogue) {
+  std::mt19937 rng(17);
+  struct Case {
+    int64_t M, N, K;
+  };
+  const Case cases[] = {{1, 1, 1}, {3, 17, 5}, {15, 33, 64}, {29, 47, 513}, {130, 97, 300}, {17, 5, 0}, {390, 70, 40}};
+  size_t misalign = 1;
+  for (const Case& cs : cases)
+    for (int variant = 0; variant < 4; ++variant) {
+      Problem p = MakeProblem(rng, cs.M, cs.N, cs.K);
+      p.transposed_a = variant % 2 == 1;
+      p.ldc_pad = variant;
+      p.bias.resize(static_cast<size_t>(std::max(cs.M, cs.N)));
+      FillRandom(rng, p.bias.data(), p.bias.size());
+      p.ep.bias = p.bias.data();
+      p.ep.bias_kind = variant < 2 ? GemmBias::kPerColumn : GemmBias::kPerRow;
+      p.ep.activation = variant % 2 == 0 ? GemmActivation::kRelu : GemmActivation::kClip;
+      p.ep.clip_lo = -0.25f;
+      p.ep.clip_hi = 0.5f;
+      TestHook ref_hook;  // the reference calls the hook per element through GemmEpilogueScalar
+      p.ep.post.fn = &TestPostStore;
+      p.ep.post.ctx = &ref_hook;
+      const std::vector<float> ref = Reference(p);
+      for (Isa isa : CompiledIsas())
+        for (auto& pool : pools_) {
+          std::vector<int> visits(static_cast<size_t>(cs.M * cs.N), 0);
+          TestHook hook{&visits, cs.N};
+          p.ep.post.ctx = &hook;
+          const std::vector<float> got = RunGemm(p, isa, pool.get(), misalign);
+          const int64_t at = FirstDifference(got, ref);
+          ASSERT_EQ(at, -1) << Describe(p, isa, pool->num_threads()) << ": element " << at;
+          for (size_t i = 0; i < visits.size(); ++i)
+            ASSERT_EQ(visits[i], 1) << Describe(p, isa, pool->num_threads()) << ": element " << i;
+        }
+      misalign = (misalign + 3) % 16;
     }
 }
 

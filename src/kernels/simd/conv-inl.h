@@ -32,6 +32,7 @@
 #include <hwy/highway.h>
 
 #include "kernels/simd/conv.h"
+#include "kernels/simd/fused_act.h"
 #include "kernels/simd/gemm.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -292,8 +293,10 @@ void PackConvTile(const float* xp, int64_t xp_len, const int64_t* koff, int64_t 
 
 // Depthwise convolution (ConvAlgorithm::kDepthwise): g.Cg == g.OCg == 1, g.S <= 2; w is the raw
 // (= packed) weight [G, kernel...]. Threads take (sample, channel) planes.
+// With `op`, each plane is finished by act(plane + residual plane) with `span` (fused_act.h) right
+// after it is computed.
 void DepthwiseConvF32(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y,
-                      ThreadPool* pool) {
+                      ThreadPool* pool, const ConvOutputOp* op, FusedActSpanFn span) {
   conv_detail::DwShape s;
   const bool two_d = g.S == 2;
   s.H = two_d ? g.in[0] : 1;
@@ -322,6 +325,11 @@ void DepthwiseConvF32(const ConvGeometry& g, const float* x, const float* w, con
       const int64_t c = i % g.G;
       conv_detail::DwPlane(s, x + i * in_plane, w + c * ks, bias != nullptr, bias ? bias[c] : 0.0f,
                            y + i * out_plane, sc);
+      if (op != nullptr) {
+        float* plane = y + i * out_plane;
+        span(op->act, plane, op->residual != nullptr ? op->residual + i * out_plane : nullptr, plane,
+             static_cast<size_t>(out_plane));
+      }
     }
   });
 }

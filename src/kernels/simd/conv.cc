@@ -21,12 +21,14 @@
 
 #include "core/status.h"
 #include "kernels/simd/conv.h"
+#include "kernels/simd/fused_act.h"
 #include "kernels/simd/gemm.h"
 
 namespace idem::simd {
 namespace {
 
-using DepthwiseFn = void (*)(const ConvGeometry&, const float*, const float*, const float*, float*, ThreadPool*);
+using DepthwiseFn = void (*)(const ConvGeometry&, const float*, const float*, const float*, float*, ThreadPool*,
+                             const ConvOutputOp*, FusedActSpanFn);
 
 int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -201,12 +203,24 @@ void PackConvColumns(Isa isa, const ConvGeometry& g, const float* x, int64_t p0,
 }
 
 void ConvF32(Isa isa, const ConvGeometry& g, const float* x, const float* packed_w, const float* bias, float* y,
-             ThreadPool* pool) {
+             ThreadPool* pool, const ConvOutputOp* op) {
   IDEM_CHECK(g.S >= 1 && g.S <= kConvMaxSpatial, "convolution spatial rank ", g.S);
+  if (op != nullptr && op->act.kind == FusedActKind::kNone && op->residual == nullptr) op = nullptr;
+  const FusedActSpanFn span = op != nullptr ? FusedActSpanFor(isa) : nullptr;  // dispatch once per call
   if (ConvAlgorithmFor(g) == ConvAlgorithm::kDepthwise) {
     const DepthwiseFn fn = DepthwiseFor(isa);  // dispatch once per call
-    fn(g, x, packed_w, bias, y, pool);
+    fn(g, x, packed_w, bias, y, pool, op, span);
     return;
+  }
+  // Relu / Clip without a residual: in the GEMM epilogue's registers; anything else: the hook.
+  GemmActivation gemm_act = GemmActivation::kNone;
+  bool use_hook = op != nullptr;
+  if (op != nullptr && op->residual == nullptr && op->act.kind == FusedActKind::kRelu) {
+    gemm_act = GemmActivation::kRelu;
+    use_hook = false;
+  } else if (op != nullptr && op->residual == nullptr && op->act.kind == FusedActKind::kClip) {
+    gemm_act = GemmActivation::kClip;
+    use_hook = false;
   }
   const PackTileFn pack = PackTileFor(isa);
   const int64_t K = g.K(), P = g.OutPlane(), in_plane = g.InPlane();
@@ -256,6 +270,21 @@ void ConvF32(Isa isa, const ConvGeometry& g, const float* x, const float* packed
     if (bias != nullptr) {
       a.epilogue.bias_kind = GemmBias::kPerRow;
       a.epilogue.bias = bias + grp * g.OCg;
+    }
+    a.epilogue.activation = gemm_act;
+    if (gemm_act == GemmActivation::kClip) {
+      a.epilogue.clip_lo = op->act.a;
+      a.epilogue.clip_hi = op->act.b;
+    }
+    FusedActHook hook;  // C(m, n) of this GEMM is y[first_out + m * P + n]; the residual alike
+    if (use_hook) {
+      const int64_t first_out = (n * OC + grp * g.OCg) * P + p0;
+      hook.span = span;
+      hook.act = op->act;
+      hook.addend = op->residual != nullptr ? op->residual + first_out : nullptr;
+      hook.addend_ld = P;
+      a.epilogue.post.fn = &FusedActPostStore;
+      a.epilogue.post.ctx = &hook;
     }
     GemmF32PackedB(isa, a, inner);
   };

@@ -26,6 +26,7 @@
 #include <cstdint>
 
 #include "core/thread_pool.h"
+#include "kernels/simd/fused_act.h"
 #include "kernels/simd/isa.h"
 
 namespace idem::simd {
@@ -67,11 +68,23 @@ void PackConvWeights(const ConvGeometry& g, const float* w, float* packed);
 // input channel. ConvF32's im2col, exposed for tests.
 void PackConvColumns(Isa isa, const ConvGeometry& g, const float* x, int64_t p0, int64_t count, float* tile);
 
-// y = conv(x, w) (+ bias): x [N, G*Cg, in...], packed_w from PackConvWeights, bias G*OCg values or
-// null, y [N, G*OCg, out...] (fully written). `isa` must be a supported SIMD ISA (kAvx2 / kAvx512);
-// the scalar reference is kernels/conv.cc's. Parallel on `pool` (may be null) over independent
-// outputs; the bits do not depend on the pool.
+// What ConvF32 applies to every output after its bias (idem.FusedConv, kernels/fused.cc):
+//     y = act((acc + bias) + residual)      (residual optional; act: FusedActivationScalar)
+// i.e. Conv's f32 output, then an Add of the residual tensor (one f32 add), then the activation:
+// the unfused graph's roundings. The residual has y's layout [N, G*OCg, out...] and must not
+// overlap y. Relu and Clip without a residual run in the GEMM epilogue's registers; everything
+// else runs as the GEMM post-store hook (fused_act.h FusedActPostStore) on each block of outputs
+// right after it is stored, and per output plane in the depthwise kernel: no second pass.
+struct ConvOutputOp {
+  FusedActivation act;
+  const float* residual = nullptr;
+};
+
+// y = conv(x, w) (+ bias), then `op` if not null: x [N, G*Cg, in...], packed_w from
+// PackConvWeights, bias G*OCg values or null, y [N, G*OCg, out...] (fully written). `isa` must be
+// a supported SIMD ISA (kAvx2 / kAvx512); the scalar reference is kernels/conv.cc's. Parallel on
+// `pool` (may be null) over independent outputs; the bits do not depend on the pool.
 void ConvF32(Isa isa, const ConvGeometry& g, const float* x, const float* packed_w, const float* bias, float* y,
-             ThreadPool* pool);
+             ThreadPool* pool, const ConvOutputOp* op = nullptr);
 
 }  // namespace idem::simd

@@ -11,8 +11,9 @@
 //           microkernel: mr x np*16 accumulators in registers, one sequential FMA chain per output
 //           over the block's k, starting from 0 (first block) or from the partial stored in C;
 //           it prefetches B 16 k ahead into L1 and a slice of the next K block's B into L2.
-//   The last K block applies the epilogue (bias, activation) in registers before storing; a
-//   ragged right edge runs on a scratch tile and copies the valid columns.
+//   The last K block applies the epilogue (bias, activation) in registers before storing, then
+//   the post-store hook (if any) on the block just stored (mr x width, still in L1); a ragged
+//   right edge runs on a scratch tile (hook included) and copies the valid columns.
 //
 // Register blocking (measured on this Xeon; see docs/performance.md): AVX-512 (32 zmm) 14 rows x
 // 2 panels = 28 accumulators (85% of FMA peak with operands in L1); AVX2 (16 ymm) 6 rows x 1 panel
@@ -343,6 +344,7 @@ inline void GemmTile(const GemmF32Args& g, const AView& av, const TileEpilogue& 
         args.c = cdst;
         args.ldc = static_cast<size_t>(g.ldc);
         fn(args);
+        if (args.ep != nullptr && ep.post.fn != nullptr) ep.post.fn(ep.post.ctx, cdst, g.ldc, m, n, mr, width);
       } else {
         // Ragged right edge: run full panels on a scratch tile, copy the valid columns.
         const size_t tld = static_cast<size_t>(np * kGemmPanel);
@@ -352,6 +354,8 @@ inline void GemmTile(const GemmF32Args& g, const AView& av, const TileEpilogue& 
         args.c = tmp;
         args.ldc = tld;
         fn(args);
+        if (args.ep != nullptr && ep.post.fn != nullptr)
+          ep.post.fn(ep.post.ctx, tmp, static_cast<int64_t>(tld), m, n, mr, width);
         for (int r = 0; r < mr; ++r)
           std::memcpy(cdst + r * g.ldc, tmp + r * tld, sizeof(float) * static_cast<size_t>(width));
       }

@@ -35,6 +35,7 @@ void GemmF32TilesScalar(const GemmF32Args& g, const TileEpilogue& tep, const Gem
   ep.activation = tep.activation;
   ep.clip_lo = tep.clip_lo;
   ep.clip_hi = tep.clip_hi;
+  // The post-store hook runs per stored block (below), not per element.
   for (int64_t t = t0; t < t1; ++t) {
     const int64_t m0 = (t / grid.tiles_n) * grid.tm;
     const int64_t n0 = (t % grid.tiles_n) * grid.tn;
@@ -51,6 +52,7 @@ void GemmF32TilesScalar(const GemmF32Args& g, const TileEpilogue& tep, const Gem
           for (int64_t j = 0; j < width; ++j) acc[j] = std::fma(x, b[k * kGemmPanel + j], acc[j]);
         }
         for (int64_t j = 0; j < width; ++j) g.c[m * g.ldc + n + j] = GemmEpilogueScalar(ep, acc[j], m, n + j);
+        if (tep.post.fn != nullptr) tep.post.fn(tep.post.ctx, g.c + m * g.ldc + n, g.ldc, m, n, 1, width);
       }
     }
   }
@@ -143,6 +145,7 @@ void GemmF32PackedB(Isa isa, const GemmF32Args& args, ThreadPool* pool) {
   ep.activation = args.epilogue.activation;
   ep.clip_lo = args.epilogue.clip_lo;
   ep.clip_hi = args.epilogue.clip_hi;
+  ep.post = args.epilogue.post;
   std::vector<float> padded_bias;
   if (ep.bias_kind == GemmBias::kPerColumn && args.N % kGemmPanel != 0) {
     padded_bias.assign(static_cast<size_t>(RoundUp(args.N, kGemmPanel)), 0.0f);

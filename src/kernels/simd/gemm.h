@@ -37,17 +37,34 @@ void PackB(const float* b, int64_t K, int64_t N, int64_t k_stride, int64_t n_str
 enum class GemmBias { kNone, kPerColumn, kPerRow };
 enum class GemmActivation { kNone, kRelu, kClip };
 
+// An optional elementwise operation on C after the epilogue, run on each block of outputs right
+// after the kernel stored its final values (while the block is in L1): fn(ctx, c, ldc, m, n,
+// rows, cols) may rewrite C(m + i, n + j) = c[i * ldc + j] for i < rows, j < cols. The blocks
+// partition C (rows x columns of one microkernel call: up to 14 x 128 on AVX-512, one row of up
+// to 16 columns on the scalar path). Contract: the new value of an element is a function of its
+// stored value and its coordinates only (not of the block's shape or position), so the result
+// is the same on every ISA, tiling and thread count. fn is called concurrently for disjoint
+// blocks. kernels/simd/fused_act.h's FusedActPostStore is one (the fused kernels' activations).
+struct GemmPostStore {
+  void (*fn)(const void* ctx, float* c, int64_t ldc, int64_t m, int64_t n, int64_t rows, int64_t cols) = nullptr;
+  const void* ctx = nullptr;
+};
+
 struct GemmEpilogue {
   GemmBias bias_kind = GemmBias::kNone;
   const float* bias = nullptr;  // N values (kPerColumn) or M values (kPerRow)
   GemmActivation activation = GemmActivation::kNone;
   float clip_lo = 0.0f;  // kClip bounds
   float clip_hi = 0.0f;
+  GemmPostStore post;  // optional, after the activation
 };
 
 // The epilogue of one output element, the definition every target follows:
 //   x = acc (+ bias[n] or bias[m]);  relu: x < 0 ? 0 : x;  clip: y = x < lo ? lo : x; y > hi ? hi : y
-// (the same formulas as idem's Relu and Clip ops, so fusing them changes no bit; NaN and -0 pass).
+// (the same formulas as idem's Relu and Clip ops, so fusing them changes no bit; NaN and -0 pass);
+// then, with a post-store hook, x = post(x) (the hook applied to this one element as a 1 x 1
+// block; its own definition, e.g. FusedActivationScalar of kernels/simd/fused_act.h for the
+// fused kernels' Sigmoid, Tanh, GELU forms, SiLU, LeakyRelu, HardSigmoid and residual adds).
 inline float GemmEpilogueScalar(const GemmEpilogue& e, float acc, int64_t m, int64_t n) {
   float x = acc;
   if (e.bias_kind == GemmBias::kPerColumn) x = x + e.bias[n];
@@ -63,6 +80,7 @@ inline float GemmEpilogueScalar(const GemmEpilogue& e, float acc, int64_t m, int
       x = x > e.clip_hi ? e.clip_hi : x;
       break;
   }
+  if (e.post.fn != nullptr) e.post.fn(e.post.ctx, &x, 1, m, n, 1, 1);
   return x;
 }
 

@@ -15,6 +15,7 @@ struct TileEpilogue {
   GemmActivation activation = GemmActivation::kNone;
   float clip_lo = 0.0f;
   float clip_hi = 0.0f;
+  GemmPostStore post;  // run on each block right after its final store
 };
 
 // Largest K block; blocks are near-equal and depend on K only. (The block boundaries change no
