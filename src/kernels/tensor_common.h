@@ -36,8 +36,24 @@ DimOffsets AffineOffsets(int64_t n, int64_t start, int64_t stride);
 // (its shape may differ, e.g. a 6-D view written into a 4-D output). `fill` is a one-element
 // tensor of the same dtype, or nullptr for zero / the empty string. Offsets must have been
 // validated by the caller so that base + sum of offsets lies in [0, src.numel()).
+// Size-1 dimensions are folded into `base`; when every map is affine (start + o * stride, no fill)
+// the copy is done by StridedCopy. Otherwise rows of the last dimension are copied as runs
+// (contiguous source ranges and fill ranges) when the runs are long, element by element if not.
 Status MapCopy(const KernelContext& ctx, const Tensor& src, int64_t base, const std::vector<DimOffsets>& dims,
                const Tensor* fill, Tensor* dst);
+
+// The affine special case of MapCopy: for every output index (o_0, ..., o_{r-1}) of `shape` in
+// row-major order, dst[o] = src[base + sum_d o_d * strides[d]] (strides may be 0 or negative).
+// Dimensions that stay adjacent in the source are merged first; then
+//  - innermost source stride 1: one contiguous copy per row,
+//  - innermost source stride 0: one broadcast fill per row,
+//  - another dimension with source stride 1 (a transpose): cache-blocked 2-D tiles of that
+//    dimension and the innermost one (reads and writes both contiguous within a tile),
+//  - otherwise: a strided read per row.
+// Parallel over rows or tiles with grains derived from the shape only. `dst` must be allocated with
+// dtype == src.dtype() and numel == product of `shape`; offsets must lie inside src (caller checks).
+Status StridedCopy(const KernelContext& ctx, const Tensor& src, int64_t base, const Shape& shape,
+                   const std::vector<int64_t>& strides, Tensor* dst);
 
 // Calls f(TypeTag<E>{}) with the element carrier type of `dtype`: std::string for strings, else the
 // unsigned integer of the element's size (elements that are only moved, never computed on).

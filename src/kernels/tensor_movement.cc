@@ -1,5 +1,7 @@
 // Tensor family, data movement: Transpose, Concat, Split, Slice, Expand, Tile, Pad, DepthToSpace,
-// SpaceToDepth, Trilu, ReverseSequence. Pure element moves (no arithmetic); most are one MapCopy.
+// SpaceToDepth, Trilu, ReverseSequence. Pure element moves (no arithmetic): Transpose, Slice and
+// Expand are one StridedCopy, Tile, Pad and the block rearrangements one MapCopy, Concat and Split
+// contiguous range copies.
 #include <algorithm>
 #include <limits>
 #include <set>
@@ -10,6 +12,10 @@
 namespace idem::kernels {
 
 namespace {
+
+// Elements per parallel range of the flat copies (Concat, Split): a constant, so ranges depend on
+// the shape only.
+constexpr int64_t kCopyRangeElems = 32768;
 
 int64_t Product(const Shape& s, int64_t begin, int64_t end) {
   int64_t p = 1;
@@ -36,14 +42,14 @@ Status Transpose(KernelContext& ctx) {
   }
   const std::vector<int64_t> strides = StridesOf(x->shape());
   Shape out(static_cast<size_t>(r));
-  std::vector<DimOffsets> dims;
+  std::vector<int64_t> src_strides(static_cast<size_t>(r));
   for (int64_t d = 0; d < r; ++d) {
     const size_t p = static_cast<size_t>(perm[static_cast<size_t>(d)]);
     out[static_cast<size_t>(d)] = x->shape()[p];
-    dims.push_back(AffineOffsets(x->shape()[p], 0, strides[p]));
+    src_strides[static_cast<size_t>(d)] = strides[p];
   }
   IDEM_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out));
-  return MapCopy(ctx, *x, 0, dims, nullptr, y);
+  return StridedCopy(ctx, *x, 0, out, src_strides, y);
 }
 
 Status Concat(KernelContext& ctx) {
@@ -73,18 +79,24 @@ Status Concat(KernelContext& ctx) {
     out[static_cast<size_t>(axis)] += t.dim(axis);
   }
   IDEM_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x0.dtype(), out));
-  const int64_t outer = Product(out, 0, axis);
   const int64_t inner = Product(out, axis + 1, r);
   const int64_t row = out[static_cast<size_t>(axis)] * inner;
   if (y->numel() == 0) return Status::Ok();
-  ctx.ParallelFor(outer, RowGrain(row), [&](int64_t begin, int64_t end) {
-    for (int64_t o = begin; o < end; ++o) {
-      int64_t at = o * row;
-      for (const Tensor* t : xs) {
-        const int64_t chunk = t->dim(axis) * inner;
-        CopyElements(*t, o * chunk, y, at, chunk);
-        at += chunk;
-      }
+  // Output row o is the concatenation of every input's row o (chunk_i = dim_i(axis) * inner
+  // elements). Parallel over fixed-size ranges of the output, so that a single row (outer = 1)
+  // is split too; each range is a few contiguous copies.
+  std::vector<int64_t> at(xs.size() + 1, 0);  // start of input i's chunk within a row
+  for (size_t i = 0; i < xs.size(); ++i) at[i + 1] = at[i] + xs[i]->dim(axis) * inner;
+  ctx.ParallelFor(y->numel(), kCopyRangeElems, [&](int64_t begin, int64_t end) {
+    int64_t pos = begin;
+    while (pos < end) {
+      const int64_t o = pos / row, w = pos % row;
+      // Input whose chunk holds w (the last i with at[i] <= w; empty inputs are skipped).
+      const size_t i = static_cast<size_t>(std::upper_bound(at.begin(), at.end(), w) - at.begin()) - 1;
+      const int64_t chunk = at[i + 1] - at[i];
+      const int64_t len = std::min(end - pos, at[i + 1] - w);
+      CopyElements(*xs[i], o * chunk + (w - at[i]), y, pos, len);
+      pos += len;
     }
   });
   return Status::Ok();
@@ -125,7 +137,6 @@ Status Split(KernelContext& ctx) {
   }
   if (total != n)
     return ctx.Error("split ", ShapeToString(split), " sums to ", total, " but axis ", axis, " has size ", n);
-  const int64_t outer = Product(x->shape(), 0, axis);
   const int64_t inner = Product(x->shape(), axis + 1, x->rank());
   int64_t start = 0;
   for (size_t k = 0; k < num_out; ++k) {
@@ -135,9 +146,16 @@ Status Split(KernelContext& ctx) {
       s[static_cast<size_t>(axis)] = len;
       IDEM_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(k, x->dtype(), s));
       if (y->numel() > 0) {
-        ctx.ParallelFor(outer, RowGrain(len * inner), [&](int64_t begin, int64_t end) {
-          for (int64_t o = begin; o < end; ++o)
-            CopyElements(*x, (o * n + start) * inner, y, o * len * inner, len * inner);
+        // Output row o (len * inner elements) is input row o from `start`; parallel over fixed-size
+        // ranges of the output so that one long row is split too.
+        const int64_t row = len * inner;
+        ctx.ParallelFor(y->numel(), kCopyRangeElems, [&](int64_t begin, int64_t end) {
+          for (int64_t pos = begin; pos < end;) {
+            const int64_t o = pos / row, w = pos % row;
+            const int64_t count = std::min(end - pos, row - w);
+            CopyElements(*x, (o * n + start) * inner + w, y, pos, count);
+            pos += count;
+          }
         });
       }
     }
@@ -179,7 +197,6 @@ Status Slice(KernelContext& ctx) {
   IDEM_ASSIGN_OR_RETURN(axes, NormalizeAxes(ctx, axes, r));
   const std::vector<int64_t> strides = StridesOf(x->shape());
   Shape out = x->shape();
-  std::vector<DimOffsets> dims;
   std::vector<int64_t> first(static_cast<size_t>(r), 0), step(static_cast<size_t>(r), 1);
   for (size_t i = 0; i < axes.size(); ++i) {
     const size_t a = static_cast<size_t>(axes[i]);
@@ -206,14 +223,15 @@ Status Slice(KernelContext& ctx) {
     step[a] = len > 1 ? t : 1;  // |t| <= n here, so t * stride cannot overflow
   }
   int64_t base = 0;
+  std::vector<int64_t> src_strides(static_cast<size_t>(r));
   for (int64_t d = 0; d < r; ++d) {
     const size_t u = static_cast<size_t>(d);
     base += first[u] * strides[u];
-    dims.push_back(AffineOffsets(out[u], 0, step[u] * strides[u]));
+    src_strides[u] = step[u] * strides[u];
   }
   IDEM_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out));
   if (y->numel() == 0) return Status::Ok();
-  return MapCopy(ctx, *x, base, dims, nullptr, y);
+  return StridedCopy(ctx, *x, base, out, src_strides, y);
 }
 
 Status Expand(KernelContext& ctx) {
@@ -225,10 +243,8 @@ Status Expand(KernelContext& ctx) {
     if (d < 0) return ctx.Error("shape ", ShapeToString(shape), " has a negative dimension");
   IDEM_ASSIGN_OR_RETURN(Shape out, BroadcastShapes(ctx, {&x->shape(), &shape}));
   const std::vector<int64_t> strides = BroadcastStrides(x->shape(), out);
-  std::vector<DimOffsets> dims;
-  for (size_t d = 0; d < out.size(); ++d) dims.push_back(AffineOffsets(out[d], 0, strides[d]));
   IDEM_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out));
-  return MapCopy(ctx, *x, 0, dims, nullptr, y);
+  return StridedCopy(ctx, *x, 0, out, strides, y);
 }
 
 Status Tile(KernelContext& ctx) {
