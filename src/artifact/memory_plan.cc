@@ -21,16 +21,6 @@ bool IsUnaryElementwise(const Node& n) {
   return n.domain.empty() && kOps.count(n.op_type) > 0;
 }
 
-void CollectOuterReads(const Graph& sub, std::set<std::string>* names) {
-  for (const Value& v : sub.values)
-    if (v.outer_scope) names->insert(v.name);
-  for (const Node& n : sub.nodes)
-    for (const auto& [_, a] : n.attributes) {
-      if (a.g) CollectOuterReads(*a.g, names);
-      for (const auto& gg : a.graphs) CollectOuterReads(*gg, names);
-    }
-}
-
 }  // namespace
 
 int64_t StaticBytes(const Value& v) {
@@ -64,8 +54,8 @@ MemoryPlan PlanMemory(const Graph& g) {
       if (in >= 0) last[static_cast<size_t>(in)] = n.index;
     std::set<std::string> outer;
     for (const auto& [_, a] : n.attributes) {
-      if (a.g) CollectOuterReads(*a.g, &outer);
-      for (const auto& gg : a.graphs) CollectOuterReads(*gg, &outer);
+      if (a.g) CollectOuterScopeReads(*a.g, &outer);
+      for (const auto& gg : a.graphs) CollectOuterScopeReads(*gg, &outer);
     }
     for (const std::string& name : outer) {
       const int id = g.FindValue(name);

@@ -4,6 +4,16 @@
 
 namespace idem {
 
+void CollectOuterScopeReads(const Graph& sub, std::set<std::string>* names) {
+  for (const Value& v : sub.values)
+    if (v.outer_scope) names->insert(v.name);
+  for (const Node& n : sub.nodes)
+    for (const auto& [_, a] : n.attributes) {
+      if (a.g) CollectOuterScopeReads(*a.g, names);
+      for (const auto& gg : a.graphs) CollectOuterScopeReads(*gg, names);
+    }
+}
+
 std::string ValueTypeToString(const ValueType& t) {
   std::ostringstream os;
   auto dims = [&] {

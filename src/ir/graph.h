@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,6 +53,11 @@ struct Attribute {
   ValueType type;  // kType
 };
 const char* AttributeKindName(Attribute::Kind k);
+
+class Graph;
+// Adds to `names` the outer-scope values that subgraph `sub` (and its own subgraphs, transitively)
+// reads: the values a node holding `sub` uses implicitly from the enclosing graph.
+void CollectOuterScopeReads(const Graph& sub, std::set<std::string>* names);
 
 struct Value {
   std::string name;

@@ -4,20 +4,6 @@
 #include <map>
 
 namespace idem::passes {
-namespace {
-
-void CollectOuterReads(const Graph& sub, std::set<std::string>* names) {
-  for (const Value& v : sub.values)
-    if (v.outer_scope) names->insert(v.name);
-  for (const Node& n : sub.nodes)
-    for (const auto& [_, a] : n.attributes) {
-      if (a.g) CollectOuterReads(*a.g, names);
-      for (const auto& gg : a.graphs) CollectOuterReads(*gg, names);
-    }
-}
-
-}  // namespace
-
 Uses ComputeUses(const Graph& g) {
   Uses u;
   const size_t nv = g.values.size();
@@ -30,8 +16,8 @@ Uses ComputeUses(const Graph& g) {
       if (in >= 0) u.consumers[static_cast<size_t>(in)].push_back(n.index);
     std::set<std::string> outer;
     for (const auto& [_, a] : n.attributes) {
-      if (a.g) CollectOuterReads(*a.g, &outer);
-      for (const auto& gg : a.graphs) CollectOuterReads(*gg, &outer);
+      if (a.g) CollectOuterScopeReads(*a.g, &outer);
+      for (const auto& gg : a.graphs) CollectOuterScopeReads(*gg, &outer);
     }
     for (const std::string& name : outer) {
       const int id = g.FindValue(name);

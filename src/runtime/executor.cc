@@ -20,22 +20,6 @@ struct Executor::Frame {
   }
 };
 
-namespace {
-
-// Names of outer-scope values that the subgraphs of `n` read (transitively), i.e. values the node
-// uses implicitly from the enclosing graph.
-void CollectOuterReads(const Graph& sub, std::set<std::string>* names) {
-  for (const Value& v : sub.values)
-    if (v.outer_scope) names->insert(v.name);
-  for (const Node& n : sub.nodes)
-    for (const auto& [_, a] : n.attributes) {
-      if (a.g) CollectOuterReads(*a.g, names);
-      for (const auto& gg : a.graphs) CollectOuterReads(*gg, names);
-    }
-}
-
-}  // namespace
-
 Result<std::unique_ptr<Executor>> Executor::Create(std::shared_ptr<const Graph> graph, ThreadPool* pool) {
   std::unique_ptr<Executor> e(new Executor());
   e->graph_ = std::move(graph);
@@ -99,11 +83,11 @@ Status Executor::Prepare(const Graph& g, ThreadPool* pool, const PreparedStates*
     for (const auto& [_, a] : n.attributes) {
       if (a.g) {
         IDEM_RETURN_IF_ERROR(Prepare(*a.g, pool, preset));
-        CollectOuterReads(*a.g, &outer);
+        CollectOuterScopeReads(*a.g, &outer);
       }
       for (const auto& gg : a.graphs) {
         IDEM_RETURN_IF_ERROR(Prepare(*gg, pool, preset));
-        CollectOuterReads(*gg, &outer);
+        CollectOuterScopeReads(*gg, &outer);
       }
     }
     for (const std::string& name : outer) {

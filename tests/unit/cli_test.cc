@@ -12,28 +12,14 @@
 #include <sstream>
 #include <string>
 
+#include "cli_test_util.h"
+
 namespace fs = std::filesystem;
 
 namespace {
 
-struct CliResult {
-  int exit_code = -1;
-  bool crashed = false;
-  std::string output;
-};
-
-CliResult RunCli(const std::string& args) {
-  const std::string cmd = std::string(IDEM_CLI_PATH) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  CliResult r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.output.append(buf, n);
-  const int status = pclose(p);
-  r.crashed = WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) >= 128);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using idem::testing::CliResult;
+using idem::testing::RunCli;
 
 class CliTest : public ::testing::Test {
  protected:
