@@ -1,5 +1,7 @@
 #include "core/tensor.h"
 
+#include <atomic>
+
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -33,7 +35,24 @@ constexpr size_t kAlignment = 64;
 constexpr size_t kMaxTensorBytes = size_t{1} << 40;
 }  // namespace
 
-Result<std::shared_ptr<Buffer>> Buffer::Allocate(DType dtype, int64_t count) {
+namespace {
+std::atomic<int> g_poison{-1};  // -1: not read from the environment yet
+}  // namespace
+
+bool PoisonUninitialized() {
+  int v = g_poison.load(std::memory_order_relaxed);
+  if (v < 0) {
+    const char* e = std::getenv("IDEM_POISON_UNINITIALIZED");
+    v = e != nullptr && e[0] != '\0' && std::string(e) != "0" ? 1 : 0;
+    int expected = -1;
+    if (!g_poison.compare_exchange_strong(expected, v)) v = expected;
+  }
+  return v == 1;
+}
+
+void SetPoisonUninitialized(bool on) { g_poison.store(on ? 1 : 0); }
+
+Result<std::shared_ptr<Buffer>> Buffer::Allocate(DType dtype, int64_t count, bool zero) {
   if (count < 0) return InvalidArgument("negative element count ", count);
   const size_t elem = DTypeSize(dtype);
   if (elem == 0) return InvalidArgument("cannot allocate elements of type ", DTypeOnnxName(dtype));
@@ -50,8 +69,10 @@ Result<std::shared_ptr<Buffer>> Buffer::Allocate(DType dtype, int64_t count) {
   if (dtype == DType::kString) {
     auto* s = static_cast<std::string*>(b->data_);
     for (int64_t i = 0; i < count; ++i) new (s + i) std::string();
-  } else if (b->bytes_ > 0) {
+  } else if (b->bytes_ > 0 && zero) {
     std::memset(b->data_, 0, b->bytes_);
+  } else if (b->bytes_ > 0 && PoisonUninitialized()) {
+    std::memset(b->data_, 0xFF, b->bytes_);
   }
   return b;
 }
@@ -77,6 +98,18 @@ Result<Tensor> Tensor::Create(DType dtype, Shape shape) {
   const int64_t n = NumElements(shape);
   if (n < 0) return InvalidArgument("invalid tensor shape ", ShapeToString(shape));
   IDEM_ASSIGN_OR_RETURN(auto buf, Buffer::Allocate(dtype, n));
+  Tensor t;
+  t.dtype_ = dtype;
+  t.shape_ = std::move(shape);
+  t.numel_ = n;
+  t.buffer_ = std::move(buf);
+  return t;
+}
+
+Result<Tensor> Tensor::CreateUninitialized(DType dtype, Shape shape) {
+  const int64_t n = NumElements(shape);
+  if (n < 0) return InvalidArgument("invalid tensor shape ", ShapeToString(shape));
+  IDEM_ASSIGN_OR_RETURN(auto buf, Buffer::Allocate(dtype, n, /*zero=*/false));
   Tensor t;
   t.dtype_ = dtype;
   t.shape_ = std::move(shape);

@@ -23,7 +23,11 @@ std::string ShapeToString(const Shape& shape);  // "[2,3,4]"
 // Raw storage. Strings are stored as constructed std::string objects.
 class Buffer {
  public:
-  static Result<std::shared_ptr<Buffer>> Allocate(DType dtype, int64_t count);
+  // `zero`: zero-filled bytes. Otherwise the contents are unspecified — for a caller that writes
+  // every element — except in poison mode (PoisonUninitialized) where every byte is 0xFF (NaN for
+  // floats, -1 for integers), so that an element a kernel forgot to write shows in tests.
+  // Strings are always constructed empty.
+  static Result<std::shared_ptr<Buffer>> Allocate(DType dtype, int64_t count, bool zero = true);
   // A buffer that views memory owned by someone else (kept alive by `owner`).
   static std::shared_ptr<Buffer> View(void* data, size_t bytes, std::shared_ptr<void> owner);
   ~Buffer();
@@ -43,12 +47,20 @@ class Buffer {
   std::shared_ptr<void> owner_;
 };
 
+// Poison mode for uninitialized allocations: on when the environment variable
+// IDEM_POISON_UNINITIALIZED is set to a non-empty value other than "0" (read once), or after
+// SetPoisonUninitialized(true). Used by tests; never changes a correct kernel's results.
+bool PoisonUninitialized();
+void SetPoisonUninitialized(bool on);
+
 class Tensor {
  public:
   Tensor() = default;  // an empty (undefined) tensor
 
   // Allocates a tensor (zero-initialized bytes; strings empty).
   static Result<Tensor> Create(DType dtype, Shape shape);
+  // Allocates a tensor whose elements the caller will all write (see Buffer::Allocate's `zero`).
+  static Result<Tensor> CreateUninitialized(DType dtype, Shape shape);
   // Like Create, for internal use where sizes are known to be valid; IDEM_CHECKs on failure.
   static Tensor Make(DType dtype, Shape shape);
   template <typename T>

@@ -516,7 +516,7 @@ Status FloatConv(KernelContext& ctx, bool transpose, const simd::FusedActivation
       op.residual = residual->data<float>();
     }
   }
-  IDEM_ASSIGN_OR_RETURN(Tensor * Y, ctx.AllocateOutput(0, X->dtype(), y_shape));
+  IDEM_ASSIGN_OR_RETURN(Tensor * Y, ctx.AllocateOutputUninitialized(0, X->dtype(), y_shape));
   if (Y->numel() == 0) return Status::Ok();
   std::vector<float> residual_copy;  // the kernels read the residual after writing y: no overlap
   if (op.residual != nullptr) {

@@ -110,7 +110,7 @@ Result<bool> TrySimdUnary(KernelContext& ctx, const Tensor& x, simd::UnaryF32Op 
   const simd::Isa isa = simd::CurrentIsa();
   simd::ElemType type;
   if (isa == simd::Isa::kScalar || !SimdElemType(x.dtype(), &type)) return false;
-  IDEM_ASSIGN_OR_RETURN(Tensor* y, ctx.AllocateOutput(0, x.dtype(), x.shape()));
+  IDEM_ASSIGN_OR_RETURN(Tensor* y, ctx.AllocateOutputUninitialized(0, x.dtype(), x.shape()));
   const simd::UnaryF32Fn fn = simd::UnaryF32For(isa, type);  // dispatch once per call
   const size_t es = type == simd::ElemType::kF32 ? sizeof(float) : sizeof(uint16_t);
   const char* src = static_cast<const char*>(x.raw());
@@ -129,7 +129,7 @@ Result<bool> TrySimdBinary(KernelContext& ctx, const Tensor& a, const Tensor& b,
   const BinaryRuns runs(s.out, s.a, s.b);
   const int64_t n = NumElements(s.out);
   if (runs.inner() < kMinSimdRun && n > 1) return false;
-  IDEM_ASSIGN_OR_RETURN(Tensor* y, ctx.AllocateOutput(0, a.dtype(), s.out));
+  IDEM_ASSIGN_OR_RETURN(Tensor* y, ctx.AllocateOutputUninitialized(0, a.dtype(), s.out));
   const simd::BinaryF32Fn fn = simd::BinaryF32For(isa, type);  // dispatch once per call
   const size_t es = type == simd::ElemType::kF32 ? sizeof(float) : sizeof(uint16_t);
   const char* pa = static_cast<const char*>(a.raw());

@@ -204,7 +204,7 @@ Result<BinaryShapes> ResolveBinaryShapes(const KernelContext& ctx, const Shape& 
 // out = f(x) elementwise, f: ComputeT<In> -> ComputeT<Out>. Allocates output 0 with x's shape.
 template <typename In, typename Out, typename F>
 Status MapUnary(KernelContext& ctx, const Tensor& x, F&& f) {
-  IDEM_ASSIGN_OR_RETURN(Tensor* y, ctx.AllocateOutput(0, DTypeOf<Out>::value, x.shape()));
+  IDEM_ASSIGN_OR_RETURN(Tensor* y, ctx.AllocateOutputUninitialized(0, DTypeOf<Out>::value, x.shape()));
   const In* src = x.data<In>();
   Out* dst = y->data<Out>();
   ctx.ParallelFor(x.numel(), kElementwiseGrain, [&](int64_t begin, int64_t end) {
@@ -218,7 +218,7 @@ Status MapUnary(KernelContext& ctx, const Tensor& x, F&& f) {
 // as the tensors).
 template <typename A, typename B, typename Out, typename F>
 Status MapBinaryShaped(KernelContext& ctx, const Tensor& a, const Tensor& b, const BinaryShapes& s, F&& f) {
-  IDEM_ASSIGN_OR_RETURN(Tensor* y, ctx.AllocateOutput(0, DTypeOf<Out>::value, s.out));
+  IDEM_ASSIGN_OR_RETURN(Tensor* y, ctx.AllocateOutputUninitialized(0, DTypeOf<Out>::value, s.out));
   const A* pa = a.data<A>();
   const B* pb = b.data<B>();
   Out* dst = y->data<Out>();

@@ -164,7 +164,7 @@ Status FusedMatMul(KernelContext& ctx) {
   IDEM_ASSIGN_OR_RETURN(FusedActivation act, ParseActivation(ctx));
   Shape out_shape(A->shape().begin(), A->shape().end() - 1);
   out_shape.push_back(N);
-  IDEM_ASSIGN_OR_RETURN(Tensor* Y, ctx.AllocateOutput(0, DType::kF32, out_shape));
+  IDEM_ASSIGN_OR_RETURN(Tensor* Y, ctx.AllocateOutputUninitialized(0, DType::kF32, out_shape));
   const float* panels = nullptr;
   Tensor packed;
   const PreparedState* st = ctx.prepared();
@@ -243,7 +243,7 @@ Status Gelu(KernelContext& ctx) {
   FusedActivation act;
   act.kind = FusedActKind::kGelu;
   IDEM_ASSIGN_OR_RETURN(act.gelu, GeluFormFromAttributes(ctx));
-  IDEM_ASSIGN_OR_RETURN(Tensor* y, ctx.AllocateOutput(0, DType::kF32, x->shape()));
+  IDEM_ASSIGN_OR_RETURN(Tensor* y, ctx.AllocateOutputUninitialized(0, DType::kF32, x->shape()));
   ApplyActivation(ctx, act, x->data<float>(), y->data<float>(), x->numel());
   return Status::Ok();
 }
@@ -290,7 +290,7 @@ Status Attention(KernelContext& ctx) {
   Shape out_shape = batch;
   out_shape.push_back(M);
   out_shape.push_back(D);
-  IDEM_ASSIGN_OR_RETURN(Tensor* Y, ctx.AllocateOutput(0, DType::kF32, out_shape));
+  IDEM_ASSIGN_OR_RETURN(Tensor* Y, ctx.AllocateOutputUninitialized(0, DType::kF32, out_shape));
   if (NumElements(score_shape) == 0 || Y->numel() == 0) return Status::Ok();
   IDEM_ASSIGN_OR_RETURN(Tensor S, Tensor::Create(DType::kF32, score_shape));
   const simd::Isa isa = simd::CurrentIsa();

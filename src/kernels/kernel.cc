@@ -30,6 +30,14 @@ Result<Tensor*> KernelContext::AllocateOutput(size_t i, DType dtype, Shape shape
   return &std::get<Tensor>((*outputs_)[i]);
 }
 
+Result<Tensor*> KernelContext::AllocateOutputUninitialized(size_t i, DType dtype, Shape shape) {
+  if (i >= outputs_->size()) return Internal(node_.Describe(), ": output index ", i, " out of range");
+  auto t = Tensor::CreateUninitialized(dtype, std::move(shape));
+  if (!t.ok()) return t.status().WithContext(node_.Describe());
+  (*outputs_)[i] = std::move(t).value();
+  return &std::get<Tensor>((*outputs_)[i]);
+}
+
 int64_t PrepareContext::Int(const std::string& name, int64_t def) const {
   const Attribute* a = node_.FindAttribute(name);
   return a && a->kind == Attribute::Kind::kInt ? a->i : def;

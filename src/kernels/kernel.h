@@ -83,6 +83,9 @@ class KernelContext {
   bool output_wanted(size_t i) const { return i < node_.outputs.size() && node_.outputs[i] >= 0; }
   // Allocates output i (zero-filled).
   Result<Tensor*> AllocateOutput(size_t i, DType dtype, Shape shape);
+  // Allocates output i without zero-filling it, for a kernel that writes EVERY element on every
+  // path (tests run with IDEM_POISON_UNINITIALIZED=1, which fills it with 0xFF bytes instead).
+  Result<Tensor*> AllocateOutputUninitialized(size_t i, DType dtype, Shape shape);
   void SetOutput(size_t i, RtValue v) { (*outputs_)[i] = std::move(v); }
 
   // ---- attributes (types are validated against the ONNX schema at load)

@@ -452,7 +452,7 @@ Status MatMul(KernelContext& ctx) {
   if (A->dtype() != B->dtype())
     return ctx.Error("A has type ", DTypeOnnxName(A->dtype()), " but B has type ", DTypeOnnxName(B->dtype()));
   IDEM_ASSIGN_OR_RETURN(MatMulShape s, InferMatMulShape(ctx, A->shape(), B->shape()));
-  IDEM_ASSIGN_OR_RETURN(Tensor * Y, ctx.AllocateOutput(0, A->dtype(), s.out));
+  IDEM_ASSIGN_OR_RETURN(Tensor * Y, ctx.AllocateOutputUninitialized(0, A->dtype(), s.out));
   return VisitDType<kMatMulTypes>(A->dtype(), "MatMul", [&](auto tag) {
     return RunMatMul<typename decltype(tag)::type>(ctx, *A, *B, s, Y);
   });
@@ -497,7 +497,7 @@ Status Gemm(KernelContext& ctx) {
       return ctx.Error("C has shape ", ShapeToString(cs), " which is not ",
                        legacy_exact ? "equal to" : "unidirectionally broadcastable to", " [", M, ",", N, "]");
   }
-  IDEM_ASSIGN_OR_RETURN(Tensor * Y, ctx.AllocateOutput(0, A->dtype(), Shape{M, N}));
+  IDEM_ASSIGN_OR_RETURN(Tensor * Y, ctx.AllocateOutputUninitialized(0, A->dtype(), Shape{M, N}));
   return VisitDType<kMatMulTypes>(A->dtype(), "Gemm", [&](auto tag) {
     return RunGemm<typename decltype(tag)::type>(ctx, *A, *B, Cm, trans_a, trans_b, M, N, K, Y);
   });

@@ -165,7 +165,7 @@ Status LayerNormalization(KernelContext& ctx) {
   if (bias) {
     IDEM_ASSIGN_OR_RETURN(bias_off, BroadcastOffsets(ctx, bias->shape(), norm_shape, "B"));
   }
-  IDEM_ASSIGN_OR_RETURN(Tensor* y, ctx.AllocateOutput(0, x->dtype(), x->shape()));
+  IDEM_ASSIGN_OR_RETURN(Tensor* y, ctx.AllocateOutputUninitialized(0, x->dtype(), x->shape()));
 
   const std::string what = ctx.node().Describe() + " input 'X'";
   return VisitDType<types::kFloat>(x->dtype(), what.c_str(), [&](auto tag) -> Status {
@@ -254,7 +254,7 @@ Status BatchNormalization(KernelContext& ctx) {
   }
   const float epsilon = ctx.Float("epsilon", 1e-5f);
   const float momentum = ctx.Float("momentum", 0.9f);
-  IDEM_ASSIGN_OR_RETURN(Tensor* y, ctx.AllocateOutput(0, x->dtype(), x->shape()));
+  IDEM_ASSIGN_OR_RETURN(Tensor* y, ctx.AllocateOutputUninitialized(0, x->dtype(), x->shape()));
 
   const std::string what = ctx.node().Describe() + " input 'X'";
   return VisitDType<types::kFloat>(x->dtype(), what.c_str(), [&](auto tag) -> Status {
@@ -346,7 +346,7 @@ Status InstanceNormalization(KernelContext& ctx) {
   IDEM_RETURN_IF_ERROR(CheckParamSize(ctx, *scale, "scale", l.c));
   IDEM_RETURN_IF_ERROR(CheckParamSize(ctx, *bias, "B", l.c));
   const float epsilon = ctx.Float("epsilon", 1e-5f);
-  IDEM_ASSIGN_OR_RETURN(Tensor* y, ctx.AllocateOutput(0, x->dtype(), x->shape()));
+  IDEM_ASSIGN_OR_RETURN(Tensor* y, ctx.AllocateOutputUninitialized(0, x->dtype(), x->shape()));
   const std::string what = ctx.node().Describe() + " input";
   return VisitDType<types::kFloat>(x->dtype(), what.c_str(), [&](auto tag) -> Status {
     using T = typename decltype(tag)::type;
@@ -401,7 +401,7 @@ Status LRN(KernelContext& ctx) {
   const float alpha = ctx.Float("alpha", 1e-4f);
   const float beta = ctx.Float("beta", 0.75f);
   const float bias = ctx.Float("bias", 1.0f);
-  IDEM_ASSIGN_OR_RETURN(Tensor* y, ctx.AllocateOutput(0, x->dtype(), x->shape()));
+  IDEM_ASSIGN_OR_RETURN(Tensor* y, ctx.AllocateOutputUninitialized(0, x->dtype(), x->shape()));
   const std::string what = ctx.node().Describe() + " input 'X'";
   return VisitDType<types::kFloat>(x->dtype(), what.c_str(), [&](auto tag) -> Status {
     using T = typename decltype(tag)::type;

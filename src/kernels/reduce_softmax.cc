@@ -86,7 +86,7 @@ void SoftmaxF32Simd(const KernelContext& ctx, const simd::ReduceKernels& k, cons
 Status RunSoftmaxFamily(KernelContext& ctx, RowOp op) {
   IDEM_ASSIGN_OR_RETURN(const Tensor* x, ctx.InputTensor(0));
   IDEM_ASSIGN_OR_RETURN(const AxisRows rows, SoftmaxFamilyRows(ctx, x->shape()));
-  IDEM_ASSIGN_OR_RETURN(Tensor* y, ctx.AllocateOutput(0, x->dtype(), x->shape()));
+  IDEM_ASSIGN_OR_RETURN(Tensor* y, ctx.AllocateOutputUninitialized(0, x->dtype(), x->shape()));
   const std::string what = ctx.node().Describe() + " input";
   return VisitDType<types::kFloat>(x->dtype(), what.c_str(), [&](auto tag) -> Status {
     using T = typename decltype(tag)::type;
@@ -158,7 +158,7 @@ Status TopK(KernelContext& ctx) {
                      ShapeToString(x->shape()), ")");
   Shape out_shape = x->shape();
   out_shape[static_cast<size_t>(axis)] = k;
-  IDEM_ASSIGN_OR_RETURN(Tensor* values, ctx.AllocateOutput(0, x->dtype(), out_shape));
+  IDEM_ASSIGN_OR_RETURN(Tensor* values, ctx.AllocateOutputUninitialized(0, x->dtype(), out_shape));
   IDEM_ASSIGN_OR_RETURN(Tensor* indices, ctx.AllocateOutput(1, DType::kI64, out_shape));
   const AxisRows rows = reduce_internal::MakeAxisRows(x->shape(), axis);
   const std::string what = ctx.node().Describe() + " input 'X'";

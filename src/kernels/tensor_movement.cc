@@ -48,7 +48,7 @@ Status Transpose(KernelContext& ctx) {
     out[static_cast<size_t>(d)] = x->shape()[p];
     src_strides[static_cast<size_t>(d)] = strides[p];
   }
-  IDEM_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out));
+  IDEM_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutputUninitialized(0, x->dtype(), out));
   return StridedCopy(ctx, *x, 0, out, src_strides, y);
 }
 
@@ -78,7 +78,7 @@ Status Concat(KernelContext& ctx) {
                        ShapeToString(x0.shape()), " outside axis ", axis);
     out[static_cast<size_t>(axis)] += t.dim(axis);
   }
-  IDEM_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x0.dtype(), out));
+  IDEM_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutputUninitialized(0, x0.dtype(), out));
   const int64_t inner = Product(out, axis + 1, r);
   const int64_t row = out[static_cast<size_t>(axis)] * inner;
   if (y->numel() == 0) return Status::Ok();
@@ -229,7 +229,7 @@ Status Slice(KernelContext& ctx) {
     base += first[u] * strides[u];
     src_strides[u] = step[u] * strides[u];
   }
-  IDEM_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out));
+  IDEM_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutputUninitialized(0, x->dtype(), out));
   if (y->numel() == 0) return Status::Ok();
   return StridedCopy(ctx, *x, base, out, src_strides, y);
 }
@@ -243,7 +243,7 @@ Status Expand(KernelContext& ctx) {
     if (d < 0) return ctx.Error("shape ", ShapeToString(shape), " has a negative dimension");
   IDEM_ASSIGN_OR_RETURN(Shape out, BroadcastShapes(ctx, {&x->shape(), &shape}));
   const std::vector<int64_t> strides = BroadcastStrides(x->shape(), out);
-  IDEM_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out));
+  IDEM_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutputUninitialized(0, x->dtype(), out));
   return StridedCopy(ctx, *x, 0, out, strides, y);
 }
 
@@ -276,7 +276,7 @@ Status Tile(KernelContext& ctx) {
     for (int64_t o = 0; o < out[d]; ++o) m[static_cast<size_t>(o)] = (o % n) * strides[d];
     dims.push_back(std::move(m));
   }
-  IDEM_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out));
+  IDEM_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutputUninitialized(0, x->dtype(), out));
   return MapCopy(ctx, *x, 0, dims, nullptr, y);
 }
 
@@ -346,7 +346,7 @@ Status Pad(KernelContext& ctx) {
     }
     dims.push_back(std::move(m));
   }
-  IDEM_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out));
+  IDEM_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutputUninitialized(0, x->dtype(), out));
   return MapCopy(ctx, *x, 0, dims, &fill, y);
 }
 
@@ -382,7 +382,7 @@ Status BlockRearrange(KernelContext& ctx, BlockLayout layout) {
             AffineOffsets(H, 0, W),      AffineOffsets(b, 0, dcr ? b * c * hw : b * hw),
             AffineOffsets(W, 0, 1),      AffineOffsets(b, 0, dcr ? c * hw : hw)};
   }
-  IDEM_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out));
+  IDEM_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutputUninitialized(0, x->dtype(), out));
   return MapCopy(ctx, *x, 0, dims, nullptr, y);
 }
 
@@ -437,7 +437,7 @@ Status ReverseSequence(KernelContext& ctx) {
   for (int64_t l : lens)
     if (l < 0 || l > T) return ctx.Error("sequence length ", l, " is out of range [0, ", T, "]");
   const int64_t inner = Product(x->shape(), 2, x->rank());
-  IDEM_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), x->shape()));
+  IDEM_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutputUninitialized(0, x->dtype(), x->shape()));
   auto offset = [&](int64_t b, int64_t t) { return (time_axis == 0 ? t * B + b : b * T + t) * inner; };
   ctx.ParallelFor(B * T, RowGrain(inner), [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {

@@ -5,6 +5,7 @@
 #include <bit>
 #include <cmath>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "core/half.h"
@@ -15,6 +16,24 @@
 
 namespace idem {
 namespace {
+
+// Create zero-fills; CreateUninitialized leaves the bytes to the caller, and in poison mode fills
+// them with 0xFF (NaN / -1) so that an unwritten element is visible; strings are always empty.
+TEST(TensorTest, UninitializedAllocationIsPoisonedInPoisonMode) {
+  const bool before = PoisonUninitialized();
+  SetPoisonUninitialized(true);
+  Tensor f = Tensor::CreateUninitialized(DType::kF32, {3, 5}).value();
+  for (int64_t i = 0; i < f.numel(); ++i) EXPECT_TRUE(std::isnan(f.data<float>()[i]));
+  Tensor n = Tensor::CreateUninitialized(DType::kI64, {7}).value();
+  for (int64_t i = 0; i < n.numel(); ++i) EXPECT_EQ(n.data<int64_t>()[i], -1);
+  Tensor z = Tensor::Create(DType::kF32, {4}).value();
+  for (int64_t i = 0; i < z.numel(); ++i) EXPECT_EQ(std::bit_cast<uint32_t>(z.data<float>()[i]), 0u);
+  Tensor s = Tensor::CreateUninitialized(DType::kString, {2}).value();
+  EXPECT_TRUE(s.data<std::string>()[0].empty() && s.data<std::string>()[1].empty());
+  EXPECT_EQ(Tensor::CreateUninitialized(DType::kF32, {0}).value().numel(), 0);
+  EXPECT_FALSE(Tensor::CreateUninitialized(DType::kF32, {-2}).ok());
+  SetPoisonUninitialized(before);
+}
 
 TEST(HalfTest, FloatToHalfRoundsToNearestEven) {
   EXPECT_EQ(FloatToHalf(1.0f).bits, 0x3C00);
