@@ -94,10 +94,10 @@ Buffer::~Buffer() {
   std::free(data_);
 }
 
-Result<Tensor> Tensor::Create(DType dtype, Shape shape) {
+Result<Tensor> Tensor::Allocate(DType dtype, Shape shape, bool zero) {
   const int64_t n = NumElements(shape);
   if (n < 0) return InvalidArgument("invalid tensor shape ", ShapeToString(shape));
-  IDEM_ASSIGN_OR_RETURN(auto buf, Buffer::Allocate(dtype, n));
+  IDEM_ASSIGN_OR_RETURN(auto buf, Buffer::Allocate(dtype, n, zero));
   Tensor t;
   t.dtype_ = dtype;
   t.shape_ = std::move(shape);
@@ -106,16 +106,10 @@ Result<Tensor> Tensor::Create(DType dtype, Shape shape) {
   return t;
 }
 
+Result<Tensor> Tensor::Create(DType dtype, Shape shape) { return Allocate(dtype, std::move(shape), true); }
+
 Result<Tensor> Tensor::CreateUninitialized(DType dtype, Shape shape) {
-  const int64_t n = NumElements(shape);
-  if (n < 0) return InvalidArgument("invalid tensor shape ", ShapeToString(shape));
-  IDEM_ASSIGN_OR_RETURN(auto buf, Buffer::Allocate(dtype, n, /*zero=*/false));
-  Tensor t;
-  t.dtype_ = dtype;
-  t.shape_ = std::move(shape);
-  t.numel_ = n;
-  t.buffer_ = std::move(buf);
-  return t;
+  return Allocate(dtype, std::move(shape), false);
 }
 
 Tensor Tensor::Make(DType dtype, Shape shape) {

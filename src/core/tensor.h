@@ -61,6 +61,8 @@ class Tensor {
   static Result<Tensor> Create(DType dtype, Shape shape);
   // Allocates a tensor whose elements the caller will all write (see Buffer::Allocate's `zero`).
   static Result<Tensor> CreateUninitialized(DType dtype, Shape shape);
+  // Create (zero) or CreateUninitialized (!zero).
+  static Result<Tensor> Allocate(DType dtype, Shape shape, bool zero);
   // Like Create, for internal use where sizes are known to be valid; IDEM_CHECKs on failure.
   static Tensor Make(DType dtype, Shape shape);
   template <typename T>

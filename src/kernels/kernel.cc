@@ -22,17 +22,9 @@ Result<const Tensor*> KernelContext::InputTensor(size_t i) const {
   return &std::get<Tensor>(*inputs_[i]);
 }
 
-Result<Tensor*> KernelContext::AllocateOutput(size_t i, DType dtype, Shape shape) {
+Result<Tensor*> KernelContext::AllocateOutputTensor(size_t i, DType dtype, Shape shape, bool zero) {
   if (i >= outputs_->size()) return Internal(node_.Describe(), ": output index ", i, " out of range");
-  auto t = Tensor::Create(dtype, std::move(shape));
-  if (!t.ok()) return t.status().WithContext(node_.Describe());
-  (*outputs_)[i] = std::move(t).value();
-  return &std::get<Tensor>((*outputs_)[i]);
-}
-
-Result<Tensor*> KernelContext::AllocateOutputUninitialized(size_t i, DType dtype, Shape shape) {
-  if (i >= outputs_->size()) return Internal(node_.Describe(), ": output index ", i, " out of range");
-  auto t = Tensor::CreateUninitialized(dtype, std::move(shape));
+  auto t = Tensor::Allocate(dtype, std::move(shape), zero);
   if (!t.ok()) return t.status().WithContext(node_.Describe());
   (*outputs_)[i] = std::move(t).value();
   return &std::get<Tensor>((*outputs_)[i]);

@@ -82,10 +82,14 @@ class KernelContext {
   // False when the model omitted optional output i (a kernel may skip computing it).
   bool output_wanted(size_t i) const { return i < node_.outputs.size() && node_.outputs[i] >= 0; }
   // Allocates output i (zero-filled).
-  Result<Tensor*> AllocateOutput(size_t i, DType dtype, Shape shape);
+  Result<Tensor*> AllocateOutput(size_t i, DType dtype, Shape shape) {
+    return AllocateOutputTensor(i, dtype, std::move(shape), /*zero=*/true);
+  }
   // Allocates output i without zero-filling it, for a kernel that writes EVERY element on every
   // path (tests run with IDEM_POISON_UNINITIALIZED=1, which fills it with 0xFF bytes instead).
-  Result<Tensor*> AllocateOutputUninitialized(size_t i, DType dtype, Shape shape);
+  Result<Tensor*> AllocateOutputUninitialized(size_t i, DType dtype, Shape shape) {
+    return AllocateOutputTensor(i, dtype, std::move(shape), /*zero=*/false);
+  }
   void SetOutput(size_t i, RtValue v) { (*outputs_)[i] = std::move(v); }
 
   // ---- attributes (types are validated against the ONNX schema at load)
@@ -123,6 +127,8 @@ class KernelContext {
   Status UnsupportedError(const Args&... a) const { return Unsupported(node_.Describe(), ": ", a...); }
 
  private:
+  Result<Tensor*> AllocateOutputTensor(size_t i, DType dtype, Shape shape, bool zero);
+
   const Node& node_;
   std::vector<const RtValue*> inputs_;
   std::vector<RtValue>* outputs_;
