@@ -1,11 +1,32 @@
 #include "core/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace idem {
 
 namespace {
 thread_local bool t_inside_tile = false;
+
+// How long a thread spins for a condition before it blocks (about the cost of a wake-up).
+constexpr auto kSpinFor = std::chrono::microseconds(50);
+
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+// Spins until cond() holds or kSpinFor has passed; returns whether it holds.
+template <typename Cond>
+bool SpinFor(Cond cond) {
+  const auto until = std::chrono::steady_clock::now() + kSpinFor;
+  for (int i = 0;; ++i) {
+    if (cond()) return true;
+    CpuRelax();
+    if ((i & 63) == 63 && std::chrono::steady_clock::now() >= until) return cond();
+  }
+}
 }  // namespace
 
 ThreadPool::ThreadPool(int num_threads) {
@@ -17,7 +38,7 @@ ThreadPool::ThreadPool(int num_threads) {
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
+    stop_.store(true, std::memory_order_release);
   }
   work_cv_.notify_all();
   for (auto& t : workers_) t.join();
@@ -36,17 +57,22 @@ void ThreadPool::RunTiles() {
 
 void ThreadPool::WorkerLoop() {
   int64_t seen_generation = 0;
+  auto has_work = [&] {
+    return stop_.load(std::memory_order_acquire) || generation_.load(std::memory_order_acquire) != seen_generation;
+  };
   for (;;) {
-    {
+    if (!SpinFor(has_work)) {
       std::unique_lock<std::mutex> lock(mu_);
-      work_cv_.wait(lock, [&] { return stop_ || generation_ != seen_generation; });
-      if (stop_) return;
-      seen_generation = generation_;
+      work_cv_.wait(lock, has_work);
     }
+    if (stop_.load(std::memory_order_acquire)) return;
+    // The job's fields were written before generation_ was released; each job waits for every
+    // worker's check-in below, so this is exactly the next generation.
+    seen_generation = generation_.load(std::memory_order_acquire);
     RunTiles();
-    {
+    if (active_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       std::lock_guard<std::mutex> lock(mu_);
-      if (--active_ == 0) done_cv_.notify_all();
+      done_cv_.notify_all();
     }
   }
 }
@@ -66,15 +92,19 @@ void ThreadPool::ParallelFor(int64_t num_tiles, const std::function<void(int64_t
     fn_ = &fn;
     num_tiles_ = num_tiles;
     next_tile_.store(0, std::memory_order_relaxed);
-    ++generation_;
     // Every worker checks in once per job, so none can miss a generation or see a stale job.
-    active_ = static_cast<int>(workers_.size()) + 1;
+    active_.store(static_cast<int>(workers_.size()) + 1, std::memory_order_relaxed);
+    generation_.fetch_add(1, std::memory_order_release);
   }
   work_cv_.notify_all();
   RunTiles();
-  std::unique_lock<std::mutex> lock(mu_);
-  --active_;
-  done_cv_.wait(lock, [&] { return active_ == 0; });
+  if (active_.fetch_sub(1, std::memory_order_acq_rel) != 1) {
+    auto done = [&] { return active_.load(std::memory_order_acquire) == 0; };
+    if (!SpinFor(done)) {
+      std::unique_lock<std::mutex> lock(mu_);
+      done_cv_.wait(lock, done);
+    }
+  }
   fn_ = nullptr;
 }
 

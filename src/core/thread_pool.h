@@ -41,9 +41,13 @@ class ThreadPool {
   const std::function<void(int64_t)>* fn_ = nullptr;
   int64_t num_tiles_ = 0;
   std::atomic<int64_t> next_tile_{0};
-  int64_t generation_ = 0;
-  int active_ = 0;
-  bool stop_ = false;
+  // Changed under mu_ (so that condition-variable waits cannot miss them), read without it while
+  // spinning: a worker spins briefly for the next job, the caller for the workers' check-in,
+  // before blocking — a run issues many short jobs, and waking a blocked thread costs more than
+  // most of them.
+  std::atomic<int64_t> generation_{0};
+  std::atomic<int> active_{0};
+  std::atomic<bool> stop_{false};
 };
 
 // Splits [0, n) into consecutive ranges of `grain` items (the last may be shorter) and runs
