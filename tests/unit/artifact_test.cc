@@ -20,6 +20,8 @@
 #include "runtime/executor.h"
 #include "runtime/session.h"
 
+#include "temp_dir_test.h"
+
 namespace fs = std::filesystem;
 
 namespace idem::artifact {
@@ -33,17 +35,7 @@ void WriteFile(const std::string& p, const std::string& bytes) {
   std::ofstream(p, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
-class ArtifactTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("idem_artifact_test_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
-  fs::path dir_;
-};
+class ArtifactTest : public idem::testing::TempDirTest {};
 
 // x[2,4] -> MatMul(W) -> Add(b) -> Relu -> Reshape[4,4] -> If(cond){Neg}{Identity} -> y;
 // a string Constant -> labels. Exercises prepared states, subgraphs with outer-scope reads,

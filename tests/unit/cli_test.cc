@@ -14,6 +14,8 @@
 
 #include "cli_test_util.h"
 
+#include "temp_dir_test.h"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -21,21 +23,8 @@ namespace {
 using idem::testing::CliResult;
 using idem::testing::RunCli;
 
-class CliTest : public ::testing::Test {
+class CliTest : public idem::testing::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("idem_cli_test_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string Write(const std::string& name, const std::string& bytes) {
-    const fs::path p = dir_ / name;
-    std::ofstream(p, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    return p.string();
-  }
-
   // A valid model y = Relu(x + w), x: float[2,3], w an initializer.
   static onnx::ModelProto ValidModel() {
     onnx::ModelProto m;
@@ -94,7 +83,6 @@ class CliTest : public ::testing::Test {
     return Write("model.onnx", m.SerializeAsString());
   }
 
-  fs::path dir_;
 };
 
 TEST_F(CliTest, ValidModelRunsAndWritesOutputs) {

@@ -18,6 +18,8 @@
 
 #include "cli_test_util.h"
 
+#include "temp_dir_test.h"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -134,19 +136,8 @@ onnx::ModelProto TransformerModel() {
   return m;
 }
 
-class CompileCliTest : public ::testing::Test {
+class CompileCliTest : public idem::testing::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("idem_compile_cli_test_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
-  std::string Write(const std::string& name, const std::string& bytes) {
-    std::ofstream(Path(name), std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    return Path(name);
-  }
   std::string Transformer() { return Write("block.onnx", TransformerModel().SerializeAsString()); }
   std::string TransformerInput() {
     std::mt19937 rng(5);
@@ -180,7 +171,6 @@ class CompileCliTest : public ::testing::Test {
       ASSERT_LE(std::fabs(x - y), tol * (1 + std::fabs(x))) << "element " << i;
     }
   }
-  fs::path dir_;
 };
 
 TEST_F(CompileCliTest, DemoCnnBuildIsReproducibleAcrossProcessesAndThreads) {

@@ -18,6 +18,7 @@
 #include "core/thread_pool.h"
 #include "kernels/simd/conv.h"
 #include "kernels/simd/gemm.h"
+#include "isa_test_util.h"
 #include "kernels/simd/isa.h"
 #include "kernel_test_util.h"
 
@@ -27,23 +28,6 @@ namespace {
 using simd::Isa;
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
-
-// Makes `isa` current for the scope, restoring the previous choice after.
-class IsaScope {
- public:
-  explicit IsaScope(Isa isa) : saved_(simd::CurrentIsa()) { EXPECT_TRUE(simd::SetIsa(isa).ok()); }
-  ~IsaScope() { (void)simd::SetIsa(saved_); }
-
- private:
-  Isa saved_;
-};
-
-std::vector<Isa> SimdIsas() {
-  std::vector<Isa> isas;
-  for (Isa isa : {Isa::kAvx2, Isa::kAvx512})
-    if (simd::IsaSupported(isa)) isas.push_back(isa);
-  return isas;
-}
 
 struct ConvCase {
   Shape x, w;
@@ -170,7 +154,7 @@ void CheckCase(const ConvCase& c, uint32_t seed) {
   }
 
   // Every SIMD ISA, thread count, prepared or not: the reference's bits.
-  for (Isa isa : SimdIsas()) {
+  for (Isa isa : SupportedSimdIsas()) {
     IsaScope scope(isa);
     for (int threads : {1, 2, 3, 8}) {
       ThreadPool pool(threads);
@@ -193,7 +177,7 @@ void CheckBatch(const ConvCase& c, uint32_t seed) {
   const std::vector<float> w = RandomFloats(static_cast<size_t>(Prod(c.w)), seed + 1);
   const std::vector<float> b = RandomFloats(static_cast<size_t>(c.w[0]), seed + 2);
   ThreadPool pool(3);
-  std::vector<Isa> isas = SimdIsas();
+  std::vector<Isa> isas = SupportedSimdIsas();
   isas.push_back(Isa::kScalar);
   std::vector<uint32_t> first_isa;
   for (Isa isa : isas) {
@@ -263,7 +247,7 @@ TEST(SimdConvTest, SampleOfABatchIsBitwiseItsBatchOfOne) {
 // A padded term is fma(w, 0, acc) on every ISA: with +Inf weights and finite input, the outputs
 // whose window touches the padding are NaN (Inf * 0), the others +Inf.
 TEST(SimdConvTest, PaddedTermsAreMultipliedByZeroOnEveryIsa) {
-  std::vector<Isa> isas = SimdIsas();
+  std::vector<Isa> isas = SupportedSimdIsas();
   isas.push_back(Isa::kScalar);
   for (const auto& [w_shape, group] : std::vector<std::pair<Shape, int64_t>>{{{1, 1, 3, 3}, 1}, {{2, 1, 3, 3}, 2}}) {
     const int64_t C = w_shape[0];
@@ -312,7 +296,7 @@ TEST(SimdConvTest, HalfTypesAreBitwiseTheScalarReference) {
         ref = run(false, nullptr);
       }
       ASSERT_FALSE(ref.empty());
-      for (Isa isa : SimdIsas()) {
+      for (Isa isa : SupportedSimdIsas()) {
         IsaScope scope(isa);
         ThreadPool pool(2);
         for (bool prepared : {false, true}) {
@@ -348,7 +332,7 @@ TEST(SimdConvTest, PackedColumnsAreTheIm2colInPanelLayout) {
   const int64_t K = g.K(), P = g.OutPlane();
   ASSERT_EQ(K, 12);
   ASSERT_EQ(P, 12);
-  for (Isa isa : SimdIsas()) {
+  for (Isa isa : SupportedSimdIsas()) {
     std::vector<float> tile(static_cast<size_t>(simd::PackedBFloats(K, P)), -1.0f);
     simd::PackConvColumns(isa, g, x.data(), 0, P, tile.data());
     for (int64_t kk = 0; kk < K; ++kk)
@@ -383,7 +367,7 @@ TEST(SimdConvTest, AlgorithmDependsOnShapesOnly) {
 
 // Bad input with a prepare function in play: a clear error, no crash.
 TEST(SimdConvTest, PreparedWeightsWithBadShapesGiveErrors) {
-  for (Isa isa : SimdIsas()) {
+  for (Isa isa : SupportedSimdIsas()) {
     IsaScope scope(isa);
     Op group("Conv", 11);
     group.In(F32(std::vector<float>(12), {1, 4, 3})).In(F32(std::vector<float>(3), {3, 1, 1}));

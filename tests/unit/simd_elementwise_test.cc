@@ -21,18 +21,15 @@
 #include "core/math.h"
 #include "core/thread_pool.h"
 #include "kernels/simd/elementwise.h"
+#include "isa_test_util.h"
 #include "kernels/simd/isa.h"
 #include "kernel_test_util.h"
 
 namespace idem::simd {
 namespace {
 
-std::vector<Isa> SimdIsas() {
-  std::vector<Isa> isas;
-  for (Isa isa : {Isa::kAvx2, Isa::kAvx512})
-    if (IsaSupported(isa)) isas.push_back(isa);
-  return isas;
-}
+using idem::testing::IsaScope;
+using idem::testing::SupportedSimdIsas;
 
 uint32_t BitsOf(float f) { return std::bit_cast<uint32_t>(f); }
 
@@ -41,7 +38,7 @@ uint32_t BitsOf(float f) { return std::bit_cast<uint32_t>(f); }
 TEST(SimdConvert, AllHalfPatternsToF32) {
   std::vector<uint16_t> h(65536);
   for (uint32_t i = 0; i < 65536; ++i) h[i] = static_cast<uint16_t>(i);
-  for (Isa isa : SimdIsas()) {
+  for (Isa isa : SupportedSimdIsas()) {
     const ConvertFns fns = ConvertFor(isa);
     std::vector<float> f(h.size()), b(h.size());
     fns.f16_to_f32(h.data(), f.data(), h.size());
@@ -92,7 +89,7 @@ std::vector<float> FloatPatterns() {
 TEST(SimdConvert, FloatPatternsToHalf) {
   const std::vector<float> x = FloatPatterns();
   ASSERT_GT(x.size(), 8000000u);
-  for (Isa isa : SimdIsas()) {
+  for (Isa isa : SupportedSimdIsas()) {
     const ConvertFns fns = ConvertFor(isa);
     std::vector<uint16_t> h(x.size()), b(x.size());
     fns.f32_to_f16(x.data(), h.data(), x.size());
@@ -111,7 +108,7 @@ TEST(SimdConvert, FloatPatternsToHalf) {
 
 TEST(SimdConvert, RaggedMisaligned) {
   const std::vector<float> pool = idem::testing::RandomFloats(100, 3, true);
-  for (Isa isa : SimdIsas()) {
+  for (Isa isa : SupportedSimdIsas()) {
     const ConvertFns fns = ConvertFor(isa);
     for (size_t n = 0; n <= 67; ++n) {
       for (size_t off : {0, 1, 5}) {
@@ -200,7 +197,7 @@ TEST(SimdElementwiseSpans, UnaryEveryOpEveryTypeBitwise) {
           ASSERT_EQ(BitsOf(w), BitsOf(UnaryF32Scalar(op, p, pool[i])));
         }
       }
-      for (Isa isa : SimdIsas()) {
+      for (Isa isa : SupportedSimdIsas()) {
         const UnaryF32Fn fn = UnaryF32For(isa, type);
         std::vector<char> got(in.size());
         fn(op, p, in.data(), got.data(), pool.size());
@@ -251,7 +248,7 @@ TEST(SimdElementwiseSpans, BinaryEveryOpEveryStepBitwise) {
                 ASSERT_EQ(BitsOf(w), BitsOf(BinaryF32Scalar(op, a[1 + i * as], b[3 + i * bs])));
               }
             }
-            for (Isa isa : SimdIsas()) {
+            for (Isa isa : SupportedSimdIsas()) {
               BinaryF32For(isa, type)(op, ra.data() + es, as, rb.data() + 3 * es, bs, got.data() + es, n);
               ASSERT_EQ(std::memcmp(got.data() + es, want.data(), n * es), 0)
                   << IsaName(isa) << " " << BinaryF32OpName(op) << " type " << static_cast<int>(type) << " steps " << as
@@ -283,16 +280,6 @@ using idem::testing::Op;
 
 constexpr int kThreadCounts[] = {1, 2, 3, 8};
 
-// Restores the process-wide ISA after a test.
-class IsaGuard {
- public:
-  IsaGuard() : saved_(CurrentIsa()) {}
-  ~IsaGuard() { EXPECT_TRUE(SetIsa(saved_).ok()); }
-
- private:
-  Isa saved_;
-};
-
 std::vector<uint8_t> RawBytes(const Tensor& t) {
   const size_t bytes = static_cast<size_t>(t.numel()) * DTypeSize(t.dtype());
   const auto* p = static_cast<const uint8_t*>(t.raw());
@@ -310,7 +297,7 @@ using OpFactory = std::function<Op()>;
 // Runs the op (inputs already added by make()) on every ISA and thread count; all results must
 // have the bytes of the Isa::kScalar single-thread result.
 void ExpectSameOnEveryIsa(const OpFactory& make, const std::string& what) {
-  IsaGuard guard;
+  IsaScope guard;
   ASSERT_TRUE(SetIsa(Isa::kScalar).ok());
   Op ref = make();
   const Status st = ref.Run(nullptr);
@@ -449,7 +436,7 @@ TEST(SimdElementwiseKernels, BinaryOpsWithBroadcastingEveryIsa) {
 TEST(SimdElementwiseKernels, BroadcastResultMatchesElementFormula) {
   // [3,1,5] + [4,1] -> [3,4,5]: each output is a[i,0,k] + b[j,0] (independent check of the walk).
   const std::vector<float> va = SpanInputs(15, 41), vb = SpanInputs(4, 42);
-  IsaGuard guard;
+  IsaScope guard;
   for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
     if (!IsaSupported(isa)) continue;
     ASSERT_TRUE(SetIsa(isa).ok());
@@ -544,7 +531,7 @@ TEST(SimdElementwiseKernels, CastHalfEveryIsa) {
 }
 
 TEST(SimdElementwiseKernels, ErrorsStayErrors) {
-  IsaGuard guard;
+  IsaScope guard;
   for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
     if (!IsaSupported(isa)) continue;
     ASSERT_TRUE(SetIsa(isa).ok());

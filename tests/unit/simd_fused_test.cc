@@ -22,6 +22,7 @@
 #include "core/thread_pool.h"
 #include "kernel_test_util.h"
 #include "kernels/simd/fused_act.h"
+#include "isa_test_util.h"
 #include "kernels/simd/isa.h"
 
 namespace idem::testing {
@@ -34,22 +35,6 @@ using simd::Isa;
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr int kThreadCounts[] = {1, 2, 3, 8};
-
-class IsaScope {
- public:
-  explicit IsaScope(Isa isa) : saved_(simd::CurrentIsa()) { EXPECT_TRUE(simd::SetIsa(isa).ok()); }
-  ~IsaScope() { (void)simd::SetIsa(saved_); }
-
- private:
-  Isa saved_;
-};
-
-std::vector<Isa> AllIsas() {
-  std::vector<Isa> isas;
-  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512})
-    if (simd::IsaSupported(isa)) isas.push_back(isa);
-  return isas;
-}
 
 uint32_t BitsOf(float f) {
   uint32_t u;
@@ -182,7 +167,7 @@ TEST(FusedActSpans, EveryActivationEveryIsaEqualsTheScalarFormulaBitwise) {
   int checked = 0;
   for (const FusedActivation& act : AllActivations(/*with_none=*/true)) {
     SCOPED_TRACE(Describe(act));
-    for (Isa isa : AllIsas()) {
+    for (Isa isa : SupportedIsas()) {
       const simd::FusedActSpanFn span = simd::FusedActSpanFor(isa);
       for (size_t n : sizes)
         for (size_t offset : {0u, 1u, 5u})
@@ -306,7 +291,7 @@ TEST(FusedKernels, GeluEveryFormEveryIsaAndThreadCountBitwise) {
         SCOPED_TRACE(Describe(act));
         std::vector<uint32_t> want;
         for (float v : Values<float>(x)) want.push_back(BitsOf(RefGelu(act.gelu, v)));
-        for (Isa isa : AllIsas()) {
+        for (Isa isa : SupportedIsas()) {
           IsaScope scope(isa);
           EXPECT_EQ(Bits(UnfusedGelu(act.gelu, x)), want) << "unfused ONNX ops, " << simd::IsaName(isa);
           for (int threads : kThreadCounts) {
@@ -360,7 +345,7 @@ TEST(FusedKernels, FusedMatMulEachActivationEqualsUnfusedBitwise) {
         want = Bits(UnfusedAct(act, Binary("Add", prod, bias)));
       }
       ASSERT_FALSE(want.empty());
-      for (Isa isa : AllIsas()) {
+      for (Isa isa : SupportedIsas()) {
         IsaScope scope(isa);
         for (int threads : kThreadCounts) {
           ThreadPool pool(threads);
@@ -457,7 +442,7 @@ TEST(FusedKernels, FusedConvWithResidualAndActivationEqualsUnfusedBitwise) {
             if (with_sum) y = Binary("Add", y, sum);
             want = Bits(UnfusedAct(act, y));
           }
-          for (Isa isa : AllIsas()) {
+          for (Isa isa : SupportedIsas()) {
             IsaScope scope(isa);
             for (int threads : kThreadCounts) {
               ThreadPool pool(threads);
@@ -480,7 +465,7 @@ TEST(FusedKernels, FusedConvWithResidualAndActivationEqualsUnfusedBitwise) {
 
 TEST(FusedKernels, FusedConvRejectsAResidualOfTheWrongShape) {
   const ConvCase c = {{1, 2, 5, 5}, {3, 2, 3, 3}, 1, {1, 1}, {1, 1, 1, 1}, {1, 3, 5, 5}};
-  for (Isa isa : AllIsas()) {
+  for (Isa isa : SupportedIsas()) {
     IsaScope scope(isa);
     Op op = MakeConvOp("FusedConv", "idem", 1, c);
     op.Attr("activation", StringAttr("Relu"));
@@ -521,7 +506,7 @@ TEST(FusedKernels, AttentionEveryIsaAndThreadCountEqualsUnfusedBitwise) {
       }
       want = Bits(Binary("MatMul", Unary("Softmax", s, {{"axis", IntAttr(-1)}}), v));
     }
-    for (Isa isa : AllIsas()) {
+    for (Isa isa : SupportedIsas()) {
       IsaScope scope(isa);
       for (int threads : kThreadCounts) {
         ThreadPool pool(threads);

@@ -16,20 +16,17 @@
 #include "core/thread_pool.h"
 #include "kernels/canonical.h"
 #include "kernels/simd/gemm.h"
+#include "isa_test_util.h"
 #include "kernels/simd/isa.h"
 
 namespace idem::simd {
 namespace {
 
+using idem::testing::IsaScope;
+using idem::testing::SupportedIsas;
+
 constexpr int64_t kDims[] = {0, 1, 2, 3, 5, 15, 16, 17, 31, 33, 64, 100, 257};
 constexpr int kThreadCounts[] = {1, 2, 3, 8};
-
-std::vector<Isa> CompiledIsas() {
-  std::vector<Isa> isas;
-  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512})
-    if (IsaSupported(isa)) isas.push_back(isa);
-  return isas;
-}
 
 // A float buffer whose data() is deliberately misaligned by `offset` floats from 64 bytes.
 class Buffer {
@@ -146,7 +143,7 @@ class SimdGemmTest : public ::testing::Test {
   // Every ISA at every thread count equals the reference bitwise.
   void CheckAll(const Problem& p, size_t misalign) {
     const std::vector<float> ref = Reference(p);
-    for (Isa isa : CompiledIsas())
+    for (Isa isa : SupportedIsas())
       for (auto& pool : pools_) {
         const std::vector<float> got = RunGemm(p, isa, pool.get(), misalign);
         ASSERT_EQ(got.size(), ref.size());
@@ -163,7 +160,7 @@ class SimdGemmTest : public ::testing::Test {
 
 TEST_F(SimdGemmTest, AllIsasCompiledForThisCpuAreTested) {
   std::string names;
-  for (Isa isa : CompiledIsas()) names += std::string(" ") + IsaName(isa);
+  for (Isa isa : SupportedIsas()) names += std::string(" ") + IsaName(isa);
   std::printf("ISAs under test:%s\n", names.c_str());
   EXPECT_TRUE(IsaSupported(Isa::kScalar));
 }
@@ -255,7 +252,7 @@ TEST_F(SimdGemmTest, PostStoreHookRunsOncePerElementAfterTheEpilogue) {
       p.ep.post.fn = &TestPostStore;
       p.ep.post.ctx = &ref_hook;
       const std::vector<float> ref = Reference(p);
-      for (Isa isa : CompiledIsas())
+      for (Isa isa : SupportedIsas())
         for (auto& pool : pools_) {
           std::vector<int> visits(static_cast<size_t>(cs.M * cs.N), 0);
           TestHook hook{&visits, cs.N};
@@ -292,7 +289,7 @@ TEST_F(SimdGemmTest, BatchRowEqualsSingleRow) {
   for (int64_t N : {1, 17, 100, 768})
     for (int64_t K : {1, 33, 300}) {
       Problem batch = MakeProblem(rng, 8, N, K);
-      for (Isa isa : CompiledIsas()) {
+      for (Isa isa : SupportedIsas()) {
         ThreadPool* pool = pools_[2].get();
         const std::vector<float> all = RunGemm(batch, isa, pool, 5);
         for (int64_t i = 0; i < 8; ++i) {
@@ -336,7 +333,7 @@ TEST_F(SimdGemmTest, BatchedEqualsReferenceBitwise) {
       const std::vector<float> r = Reference(p);
       std::copy(r.begin(), r.end(), ref.begin() + i * cs.M * cs.N);
     }
-    for (Isa isa : CompiledIsas())
+    for (Isa isa : SupportedIsas())
       for (auto& pool : pools_) {
         std::vector<float> y(ref.size(), kSentinel);
         BatchedGemmF32(isa, cs.batches, cs.M, cs.N, cs.K, a.data(), a_off.data(), cs.transposed_a ? 1 : cs.K,

@@ -13,12 +13,18 @@
 #include <string>
 #include <vector>
 
+#include "isa_test_util.h"
 #include "kernels/simd/isa.h"
+
+#include "temp_dir_test.h"
 
 namespace fs = std::filesystem;
 
 namespace idem::simd {
 namespace {
+
+using idem::testing::IsaScope;
+using idem::testing::SupportedIsas;
 
 struct CliResult {
   int exit_code = -1;
@@ -44,28 +50,8 @@ std::string ReadFile(const fs::path& p) {
   return ss.str();
 }
 
-std::vector<Isa> SupportedIsas() {
-  std::vector<Isa> v;
-  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512})
-    if (IsaSupported(isa)) v.push_back(isa);
-  return v;
-}
-
-class SimdIsaCliTest : public ::testing::Test {
+class SimdIsaCliTest : public idem::testing::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("idem_simd_isa_test_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string Write(const std::string& name, const std::string& bytes) {
-    const fs::path p = dir_ / name;
-    std::ofstream(p, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    return p.string();
-  }
-
   static void RandomTensor(onnx::TensorProto* t, const std::string& name, const std::vector<int64_t>& dims,
                            std::mt19937& rng) {
     t->set_name(name);
@@ -153,7 +139,6 @@ class SimdIsaCliTest : public ::testing::Test {
     return Write(file, t.SerializeAsString());
   }
 
-  fs::path dir_;
 };
 
 TEST_F(SimdIsaCliTest, PrintNamesTheIsaAndEnvironmentSelectsIt) {

@@ -16,17 +16,14 @@
 
 #include "core/math.h"
 #include "kernels/simd/elementwise.h"
+#include "isa_test_util.h"
 #include "kernels/simd/isa.h"
 
 namespace idem::simd {
 namespace {
 
-std::vector<Isa> SimdIsas() {
-  std::vector<Isa> isas;
-  for (Isa isa : {Isa::kAvx2, Isa::kAvx512})
-    if (IsaSupported(isa)) isas.push_back(isa);
-  return isas;
-}
+using idem::testing::IsaScope;
+using idem::testing::SupportedSimdIsas;
 
 // The scalar routine each math op must reproduce (independent of elementwise.cc's reference).
 float Reference(UnaryF32Op op, float x) {
@@ -180,12 +177,12 @@ float RangeOf(UnaryF32Op op) {
 TEST(SimdMath, EveryIsaHasRequestedTargetsCompiled) {
   // On this project's x86 build both SIMD targets are compiled; the CPU decides what runs.
   EXPECT_TRUE(IsaSupported(Isa::kScalar));
-  if (SimdIsas().empty()) GTEST_SKIP() << "no SIMD ISA supported on this CPU";
+  if (SupportedSimdIsas().empty()) GTEST_SKIP() << "no SIMD ISA supported on this CPU";
 }
 
 TEST(SimdMath, SpecialValuesBitwise) {
   const std::vector<float> x = SpecialValues();
-  for (Isa isa : SimdIsas())
+  for (Isa isa : SupportedSimdIsas())
     for (UnaryF32Op op : kMathOps) ExpectBitwise(isa, op, x);
 }
 
@@ -193,7 +190,7 @@ TEST(SimdMath, RandomBitPatternsAndRangesBitwise) {
   uint32_t seed = 1;
   for (UnaryF32Op op : kMathOps) {
     const std::vector<float> x = RandomInputs(1 << 20, 1 << 20, RangeOf(op), seed++);
-    for (Isa isa : SimdIsas()) ExpectBitwise(isa, op, x);
+    for (Isa isa : SupportedSimdIsas()) ExpectBitwise(isa, op, x);
   }
 }
 
@@ -205,13 +202,13 @@ TEST(SimdMath, SubnormalInputsAndNeighboursOfOneBitwise) {
     x.push_back(FromBits(u | 0x80000000u));
   }
   for (float f = 1.0f - 0x1p-10f; f <= 1.0f + 0x1p-10f; f = std::nextafter(f, 2.0f)) x.push_back(f);
-  for (Isa isa : SimdIsas())
+  for (Isa isa : SupportedSimdIsas())
     for (UnaryF32Op op : kMathOps) ExpectBitwise(isa, op, x);
 }
 
 TEST(SimdMath, RaggedLengthsAndMisalignedPointers) {
   const std::vector<float> pool = RandomInputs(256, 256, 8.0f, 77);
-  for (Isa isa : SimdIsas()) {
+  for (Isa isa : SupportedSimdIsas()) {
     for (UnaryF32Op op : kMathOps) {
       const UnaryF32Fn fn = UnaryF32For(isa, ElemType::kF32);
       for (size_t n = 0; n <= 67; ++n) {
@@ -234,7 +231,7 @@ TEST(SimdMath, InPlaceSpan) {
   std::vector<float> x = RandomInputs(100, 100, 5.0f, 5);
   std::vector<float> want(x.size());
   for (size_t i = 0; i < x.size(); ++i) want[i] = math::tanh(x[i]);
-  for (Isa isa : SimdIsas()) {
+  for (Isa isa : SupportedSimdIsas()) {
     std::vector<float> y = x;
     UnaryF32For(isa, ElemType::kF32)(UnaryF32Op::kTanh, UnaryF32Params{}, y.data(), y.data(), y.size());
     for (size_t i = 0; i < y.size(); ++i) ASSERT_EQ(BitsOf(y[i]), BitsOf(want[i])) << i;
@@ -266,7 +263,7 @@ TEST(SimdMath, PowSpecialPairsBitwise) {
       x.push_back(a);
       y.push_back(b);
     }
-  for (Isa isa : SimdIsas()) ExpectPowBitwise(isa, x, y);
+  for (Isa isa : SupportedSimdIsas()) ExpectPowBitwise(isa, x, y);
 }
 
 TEST(SimdMath, PowRandomPairsBitwise) {
@@ -274,7 +271,7 @@ TEST(SimdMath, PowRandomPairsBitwise) {
   std::vector<float> y = RandomInputs(1 << 19, 1 << 19, 12.0f, 102);
   // Random bases with small integral exponents (odd/even sign rules).
   for (size_t i = 0; i < y.size(); i += 5) y[i] = std::nearbyint(y[i]);
-  for (Isa isa : SimdIsas()) ExpectPowBitwise(isa, x, y);
+  for (Isa isa : SupportedSimdIsas()) ExpectPowBitwise(isa, x, y);
 }
 
 // The compound activations are exactly their documented formulas (scalar side).

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/thread_pool.h"
+#include "isa_test_util.h"
 #include "kernels/simd/isa.h"
 #include "kernels/simd/reduce_simd.h"
 #include "kernel_test_util.h"
@@ -28,13 +29,6 @@ namespace {
 using simd::Isa;
 
 constexpr int64_t kExtents[] = {0, 1, 15, 16, 17, 31, 33, 100, 257};
-
-std::vector<Isa> SupportedIsas() {
-  std::vector<Isa> isas;
-  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512})
-    if (simd::IsaSupported(isa)) isas.push_back(isa);
-  return isas;
-}
 
 // Restores the process-wide ISA when a test ends.
 struct IsaRestore {
