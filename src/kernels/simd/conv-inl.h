@@ -60,25 +60,11 @@ struct DwSlot {
   int64_t n;        // valid lanes
 };
 
-// NV output vectors (independent chains, possibly of different output rows). kw_off[kw]: the
-// offset of kernel column kw within a row's phase rows.
-template <int NV>
-HWY_INLINE void DwBlock(const DwShape& s, const DwSlot* slots, const int64_t* kw_off, const float* w, bool has_bias,
-                        float bias, float* y) {
+// The end of a depthwise block: acc + bias (when there is one), then each slot's n outputs stored.
+template <int NV, class V>
+HWY_INLINE void DwStore(V (&acc)[NV], const DwSlot* slots, bool has_bias, float bias, float* y) {
   const hn::ScalableTag<float> d;
-  using V = hn::Vec<decltype(d)>;
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
-  V acc[NV];
-  for (int v = 0; v < NV; ++v) acc[v] = hn::Zero(d);
-  for (int64_t kh = 0; kh < s.KH; ++kh) {
-    const float* row[NV];
-    for (int v = 0; v < NV; ++v) row[v] = slots[v].rows[kh] + slots[v].ow0;
-    for (int64_t kw = 0; kw < s.KW; ++kw) {
-      const V wv = hn::Set(d, w[kh * s.KW + kw]);
-      const int64_t off = kw_off[kw];
-      for (int v = 0; v < NV; ++v) acc[v] = hn::MulAdd(wv, hn::LoadU(d, row[v] + off), acc[v]);
-    }
-  }
   if (has_bias) {
     const V b = hn::Set(d, bias);
     for (int v = 0; v < NV; ++v) acc[v] = hn::Add(acc[v], b);
@@ -92,6 +78,27 @@ HWY_INLINE void DwBlock(const DwShape& s, const DwSlot* slots, const int64_t* kw
       std::memcpy(y + slots[v].out_off, tmp, sizeof(float) * static_cast<size_t>(slots[v].n));
     }
   }
+}
+
+// NV output vectors (independent chains, possibly of different output rows). kw_off[kw]: the
+// offset of kernel column kw within a row's phase rows.
+template <int NV>
+HWY_INLINE void DwBlock(const DwShape& s, const DwSlot* slots, const int64_t* kw_off, const float* w, bool has_bias,
+                        float bias, float* y) {
+  const hn::ScalableTag<float> d;
+  using V = hn::Vec<decltype(d)>;
+  V acc[NV];
+  for (int v = 0; v < NV; ++v) acc[v] = hn::Zero(d);
+  for (int64_t kh = 0; kh < s.KH; ++kh) {
+    const float* row[NV];
+    for (int v = 0; v < NV; ++v) row[v] = slots[v].rows[kh] + slots[v].ow0;
+    for (int64_t kw = 0; kw < s.KW; ++kw) {
+      const V wv = hn::Set(d, w[kh * s.KW + kw]);
+      const int64_t off = kw_off[kw];
+      for (int v = 0; v < NV; ++v) acc[v] = hn::MulAdd(wv, hn::LoadU(d, row[v] + off), acc[v]);
+    }
+  }
+  DwStore<NV>(acc, slots, has_bias, bias, y);
 }
 
 // NV output vectors of one output row (wide rows): the slots share the row's kernel rows.
@@ -111,19 +118,7 @@ HWY_INLINE void DwRowBlock(const DwShape& s, const DwSlot* slots, const int64_t*
       for (int v = 0; v < NV; ++v) acc[v] = hn::MulAdd(wv, hn::LoadU(d, src + v * L), acc[v]);
     }
   }
-  if (has_bias) {
-    const V b = hn::Set(d, bias);
-    for (int v = 0; v < NV; ++v) acc[v] = hn::Add(acc[v], b);
-  }
-  for (int v = 0; v < NV; ++v) {
-    if (slots[v].n >= L) {
-      hn::StoreU(acc[v], d, y + slots[v].out_off);
-    } else {
-      HWY_ALIGN float tmp[HWY_LANES(float)];
-      hn::Store(acc[v], d, tmp);
-      std::memcpy(y + slots[v].out_off, tmp, sizeof(float) * static_cast<size_t>(slots[v].n));
-    }
-  }
+  DwStore<NV>(acc, slots, has_bias, bias, y);
 }
 
 using DwBlockFn = void (*)(const DwShape&, const DwSlot*, const int64_t*, const float*, bool, float, float*);
