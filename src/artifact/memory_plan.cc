@@ -52,12 +52,7 @@ MemoryPlan PlanMemory(const Graph& g) {
   for (const Node& n : g.nodes) {
     for (int in : n.inputs)
       if (in >= 0) last[static_cast<size_t>(in)] = n.index;
-    std::set<std::string> outer;
-    for (const auto& [_, a] : n.attributes) {
-      if (a.g) CollectOuterScopeReads(*a.g, &outer);
-      for (const auto& gg : a.graphs) CollectOuterScopeReads(*gg, &outer);
-    }
-    for (const std::string& name : outer) {
+    for (const std::string& name : OuterScopeReadsOf(n)) {
       const int id = g.FindValue(name);
       if (id >= 0) last[static_cast<size_t>(id)] = n.index;
     }

@@ -14,6 +14,15 @@ void CollectOuterScopeReads(const Graph& sub, std::set<std::string>* names) {
     }
 }
 
+std::set<std::string> OuterScopeReadsOf(const Node& n) {
+  std::set<std::string> names;
+  for (const auto& [_, a] : n.attributes) {
+    if (a.g) CollectOuterScopeReads(*a.g, &names);
+    for (const auto& gg : a.graphs) CollectOuterScopeReads(*gg, &names);
+  }
+  return names;
+}
+
 std::string ValueTypeToString(const ValueType& t) {
   std::ostringstream os;
   auto dims = [&] {

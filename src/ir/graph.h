@@ -58,6 +58,10 @@ class Graph;
 // Adds to `names` the outer-scope values that subgraph `sub` (and its own subgraphs, transitively)
 // reads: the values a node holding `sub` uses implicitly from the enclosing graph.
 void CollectOuterScopeReads(const Graph& sub, std::set<std::string>* names);
+struct Node;
+// The outer-scope values the subgraph attributes of `n` read (transitively): values of the graph
+// holding `n` that `n` uses implicitly, besides its inputs.
+std::set<std::string> OuterScopeReadsOf(const Node& n);
 
 struct Value {
   std::string name;

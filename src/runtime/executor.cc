@@ -79,18 +79,11 @@ Status Executor::Prepare(const Graph& g, ThreadPool* pool, const PreparedStates*
     plan.prepared.push_back(std::move(state));
     for (int in : n.inputs)
       if (in >= 0) last_use[static_cast<size_t>(in)] = n.index;
-    std::set<std::string> outer;
     for (const auto& [_, a] : n.attributes) {
-      if (a.g) {
-        IDEM_RETURN_IF_ERROR(Prepare(*a.g, pool, preset));
-        CollectOuterScopeReads(*a.g, &outer);
-      }
-      for (const auto& gg : a.graphs) {
-        IDEM_RETURN_IF_ERROR(Prepare(*gg, pool, preset));
-        CollectOuterScopeReads(*gg, &outer);
-      }
+      if (a.g) IDEM_RETURN_IF_ERROR(Prepare(*a.g, pool, preset));
+      for (const auto& gg : a.graphs) IDEM_RETURN_IF_ERROR(Prepare(*gg, pool, preset));
     }
-    for (const std::string& name : outer) {
+    for (const std::string& name : OuterScopeReadsOf(n)) {
       const int id = g.FindValue(name);
       if (id >= 0) last_use[static_cast<size_t>(id)] = n.index;
     }
