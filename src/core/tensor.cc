@@ -1,7 +1,8 @@
 #include "core/tensor.h"
 
-#include <atomic>
+#include <sys/mman.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -37,6 +38,7 @@ constexpr size_t kMaxTensorBytes = size_t{1} << 40;
 
 namespace {
 std::atomic<int> g_poison{-1};  // -1: not read from the environment yet
+
 }  // namespace
 
 bool PoisonUninitialized() {
@@ -52,6 +54,31 @@ bool PoisonUninitialized() {
 
 void SetPoisonUninitialized(bool on) { g_poison.store(on ? 1 : 0); }
 
+namespace {
+// Buffers of at least this size are 2 MiB aligned and asked to be backed by transparent huge
+// pages (madvise; a no-op where THP is off): a GEMM walking a few MiB of weights and activations
+// otherwise misses the first-level TLB on nearly every new row and panel (measured: 5-8 % of a
+// large GEMM's time on this VM). Speed only; the bytes are the same.
+constexpr size_t kHugePage = size_t{2} << 20;
+constexpr size_t kHugePageThreshold = kHugePage;
+
+}  // namespace
+
+void* AllocateAlignedBytes(size_t bytes) {
+  if (bytes >= kHugePageThreshold) {
+    const size_t alloc = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+    void* p = std::aligned_alloc(kHugePage, alloc);
+#if defined(MADV_HUGEPAGE)
+    if (p != nullptr) (void)madvise(p, alloc, MADV_HUGEPAGE);
+#endif
+    return p;
+  }
+  const size_t alloc = (bytes + kAlignment - 1) / kAlignment * kAlignment;
+  return std::aligned_alloc(kAlignment, alloc == 0 ? kAlignment : alloc);
+}
+
+void AlignedFree::operator()(void* p) const { std::free(p); }
+
 Result<std::shared_ptr<Buffer>> Buffer::Allocate(DType dtype, int64_t count, bool zero) {
   if (count < 0) return InvalidArgument("negative element count ", count);
   const size_t elem = DTypeSize(dtype);
@@ -62,8 +89,7 @@ Result<std::shared_ptr<Buffer>> Buffer::Allocate(DType dtype, int64_t count, boo
   b->dtype_ = dtype;
   b->count_ = count;
   b->bytes_ = static_cast<size_t>(count) * elem;
-  const size_t alloc = (b->bytes_ + kAlignment - 1) / kAlignment * kAlignment;
-  b->data_ = std::aligned_alloc(kAlignment, alloc == 0 ? kAlignment : alloc);
+  b->data_ = AllocateAlignedBytes(b->bytes_);
   if (b->data_ == nullptr) return OutOfMemory("could not allocate ", b->bytes_, " bytes");
   b->owned_ = true;
   if (dtype == DType::kString) {

@@ -47,6 +47,20 @@ class Buffer {
   std::shared_ptr<void> owner_;
 };
 
+// Raw memory as tensors get it: 64-byte aligned; from 2 MiB on, 2 MiB aligned and backed by
+// transparent huge pages where the system allows (fewer TLB misses in large GEMMs). Uninitialized.
+// For kernels' large scratch buffers (e.g. the GEMM's packed A). Null on failure.
+void* AllocateAlignedBytes(size_t bytes);
+struct AlignedFree {
+  void operator()(void* p) const;
+};
+template <typename T>
+using AlignedArray = std::unique_ptr<T[], AlignedFree>;
+template <typename T>
+AlignedArray<T> AllocateAlignedArray(size_t count) {
+  return AlignedArray<T>(static_cast<T*>(AllocateAlignedBytes(count * sizeof(T))));
+}
+
 // Poison mode for uninitialized allocations: on when the environment variable
 // IDEM_POISON_UNINITIALIZED is set to a non-empty value other than "0" (read once), or after
 // SetPoisonUninitialized(true). Used by tests; never changes a correct kernel's results.

@@ -199,22 +199,13 @@ HWY_INLINE void BinarySpan(const RawT<kT>* a, size_t as, const RawT<kT>* b, size
   return BinarySpanSteps<kT, false, false>(a, b, out, n, f);
 }
 
-// clamp(v, 0, 1) keeping NaN: v < 0 ? 0 : v > 1 ? 1 : v.
-template <class D, class V>
-HWY_INLINE V Saturate01(D d, V v) {
-  const V zero = hn::Zero(d);
-  const V one = hn::Set(d, 1.0f);
-  return hn::IfThenElse(hn::Lt(v, zero), zero, hn::IfThenElse(hn::Gt(v, one), one, v));
-}
-
 template <ElemType kT>
 void UnaryTyped(UnaryF32Op op, const UnaryF32Params& p, const void* xv, void* yv, size_t n) {
   const auto* x = static_cast<const RawT<kT>*>(xv);
   auto* y = static_cast<RawT<kT>*>(yv);
   switch (op) {
     case UnaryF32Op::kRelu:
-      return UnarySpan<kT>(
-          x, y, n, [](auto d, auto v) HWY_ATTR { return hn::IfThenElse(hn::Lt(v, hn::Zero(d)), hn::Zero(d), v); });
+      return UnarySpan<kT>(x, y, n, [](auto d, auto v) HWY_ATTR { return ReluF32(d, v); });
     case UnaryF32Op::kAbs:
       return UnarySpan<kT>(x, y, n, [](auto d, auto v) HWY_ATTR { return math_detail::AbsBits(d, v); });
     case UnaryF32Op::kNeg:
@@ -252,9 +243,7 @@ void UnaryTyped(UnaryF32Op op, const UnaryF32Params& p, const void* xv, void* yv
       });
     case UnaryF32Op::kLeakyRelu: {
       const float alpha = p.alpha;
-      return UnarySpan<kT>(x, y, n, [alpha](auto d, auto v) HWY_ATTR {
-        return hn::IfThenElse(hn::Lt(v, hn::Zero(d)), hn::Mul(hn::Set(d, alpha), v), v);
-      });
+      return UnarySpan<kT>(x, y, n, [alpha](auto d, auto v) HWY_ATTR { return LeakyReluF32(d, v, alpha); });
     }
     case UnaryF32Op::kThresholdedRelu: {
       const float alpha = p.alpha;
@@ -287,9 +276,8 @@ void UnaryTyped(UnaryF32Op op, const UnaryF32Params& p, const void* xv, void* yv
     case UnaryF32Op::kHardSigmoid: {
       const float alpha = p.alpha;
       const float beta = p.beta;
-      return UnarySpan<kT>(x, y, n, [alpha, beta](auto d, auto v) HWY_ATTR {
-        return Saturate01(d, hn::MulAdd(hn::Set(d, alpha), v, hn::Set(d, beta)));
-      });
+      return UnarySpan<kT>(x, y, n,
+                           [alpha, beta](auto d, auto v) HWY_ATTR { return HardSigmoidF32(d, v, alpha, beta); });
     }
     case UnaryF32Op::kHardSwish:
       return UnarySpan<kT>(x, y, n, [](auto d, auto v) HWY_ATTR {
@@ -302,12 +290,7 @@ void UnaryTyped(UnaryF32Op op, const UnaryF32Params& p, const void* xv, void* yv
     case UnaryF32Op::kClip: {
       const float lo = p.lo;
       const float hi = p.hi;
-      return UnarySpan<kT>(x, y, n, [lo, hi](auto d, auto v) HWY_ATTR {
-        const auto vlo = hn::Set(d, lo);
-        const auto vhi = hn::Set(d, hi);
-        const auto above = hn::IfThenElse(hn::Lt(v, vlo), vlo, v);
-        return hn::IfThenElse(hn::Gt(above, vhi), vhi, above);
-      });
+      return UnarySpan<kT>(x, y, n, [lo, hi](auto d, auto v) HWY_ATTR { return ClipF32(d, v, lo, hi); });
     }
     case UnaryF32Op::kGelu:
       return UnarySpan<kT>(x, y, n, [](auto d, auto v) HWY_ATTR { return GeluF32(d, v); });

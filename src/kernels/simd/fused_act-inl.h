@@ -56,14 +56,6 @@ HWY_INLINE void Span(const float* x, const float* addend, float* y, size_t n, co
   }
 }
 
-// v < 0 ? 0 : v > 1 ? 1 : v (NaN passes).
-template <class D, class V>
-HWY_INLINE V Saturate01(D d, V v) {
-  const V zero = hn::Zero(d);
-  const V one = hn::Set(d, 1.0f);
-  return hn::IfThenElse(hn::Lt(v, zero), zero, hn::IfThenElse(hn::Gt(v, one), one, v));
-}
-
 // GELU for one form; kTanh / kAlt (inner_div for erf, cube_pow for tanh) / kHalf fixed at
 // compile time so that the vector loop has no per-vector branches.
 template <bool kTanh, bool kAlt, int kHalf, bool kAdd>
@@ -104,30 +96,19 @@ void ActSpan(const FusedActivation& act, const float* x, const float* addend, fl
     case FusedActKind::kNone:
       return Span<kAdd>(x, addend, y, n, [](auto, auto v) HWY_ATTR { return v; });
     case FusedActKind::kRelu:
-      return Span<kAdd>(x, addend, y, n, [](auto d, auto v) HWY_ATTR {
-        return hn::IfThenElse(hn::Lt(v, hn::Zero(d)), hn::Zero(d), v);
-      });
+      return Span<kAdd>(x, addend, y, n, [](auto d, auto v) HWY_ATTR { return ReluF32(d, v); });
     case FusedActKind::kLeakyRelu:
-      return Span<kAdd>(x, addend, y, n, [a](auto d, auto v) HWY_ATTR {
-        return hn::IfThenElse(hn::Lt(v, hn::Zero(d)), hn::Mul(hn::Set(d, a), v), v);
-      });
+      return Span<kAdd>(x, addend, y, n, [a](auto d, auto v) HWY_ATTR { return LeakyReluF32(d, v, a); });
     case FusedActKind::kClip:
-      return Span<kAdd>(x, addend, y, n, [a, b](auto d, auto v) HWY_ATTR {
-        const auto lo = hn::Set(d, a);
-        const auto hi = hn::Set(d, b);
-        const auto above = hn::IfThenElse(hn::Lt(v, lo), lo, v);
-        return hn::IfThenElse(hn::Gt(above, hi), hi, above);
-      });
+      return Span<kAdd>(x, addend, y, n, [a, b](auto d, auto v) HWY_ATTR { return ClipF32(d, v, a, b); });
     case FusedActKind::kSigmoid:
       return Span<kAdd>(x, addend, y, n, [](auto d, auto v) HWY_ATTR { return SigmoidF32(d, v); });
     case FusedActKind::kTanh:
       return Span<kAdd>(x, addend, y, n, [](auto d, auto v) HWY_ATTR { return TanhF32(d, v); });
     case FusedActKind::kHardSigmoid:
-      return Span<kAdd>(x, addend, y, n, [a, b](auto d, auto v) HWY_ATTR {
-        return Saturate01(d, hn::MulAdd(hn::Set(d, a), v, hn::Set(d, b)));
-      });
+      return Span<kAdd>(x, addend, y, n, [a, b](auto d, auto v) HWY_ATTR { return HardSigmoidF32(d, v, a, b); });
     case FusedActKind::kSiLU:
-      return Span<kAdd>(x, addend, y, n, [](auto d, auto v) HWY_ATTR { return hn::Mul(v, SigmoidF32(d, v)); });
+      return Span<kAdd>(x, addend, y, n, [](auto d, auto v) HWY_ATTR { return SiluF32(d, v); });
     case FusedActKind::kGelu: {
       const GeluForm& g = act.gelu;
       if (g.tanh_form) {

@@ -38,8 +38,11 @@
 #include <hwy/cache_control.h>
 #include <hwy/highway.h>
 
+#include "core/status.h"
+#include "core/tensor.h"
 #include "kernels/simd/gemm.h"
 #include "kernels/simd/gemm_internal.h"
+#include "kernels/simd/math-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace idem::simd {
@@ -116,16 +119,13 @@ HWY_NOINLINE void Micro(const MicroArgs& args) {
       for (int j = 0; j < NV; ++j) acc[r][j] = hn::Zero(d);
   }
 
-  for (size_t k = 0; k < kb; ++k) {
+  // One k step: prefetch B into L1, then the FMAs.
+  const auto step = [&](size_t k) HWY_ATTR {
     const float* HWY_RESTRICT bk = b + k * kGemmPanel;
     const float* HWY_RESTRICT ak = a + k * a_step;
     // B streams from L2 (one 64-byte line per panel and k): fetch it kPrefetchK steps ahead.
     // (Prefetching past the end of a panel is harmless: prefetches never fault.)
     for (int p = 0; p < NP; ++p) hwy::Prefetch(bk + p * bs + kPrefetchK * kGemmPanel);
-    if (k < args.l2_rows) {
-      const float* next = args.l2_next + k * kGemmPanel;
-      for (int p = 0; p < NP; ++p) __builtin_prefetch(next + p * bs, 0, 2);
-    }
     if constexpr (MR <= NV) {
       // Few rows: keep the A broadcasts, stream the B vectors.
       V av[MR];
@@ -144,7 +144,17 @@ HWY_NOINLINE void Micro(const MicroArgs& args) {
         for (int j = 0; j < NV; ++j) acc[r][j] = hn::MulAdd(av, bv[j], acc[r][j]);
       }
     }
+  };
+  // The first l2_rows steps also bring one row of the next K block's B into L2 each; the
+  // rest run without that branch.
+  const size_t l2_rows = std::min(args.l2_rows, kb);
+  size_t k = 0;
+  for (; k < l2_rows; ++k) {
+    const float* next = args.l2_next + k * kGemmPanel;
+    for (int p = 0; p < NP; ++p) __builtin_prefetch(next + p * bs, 0, 2);
+    step(k);
   }
+  for (; k < kb; ++k) step(k);
 
   if (const TileEpilogue* ep = args.ep) {
     if (ep->bias_kind == GemmBias::kPerColumn) {
@@ -158,18 +168,13 @@ HWY_NOINLINE void Micro(const MicroArgs& args) {
         for (int j = 0; j < NV; ++j) acc[r][j] = hn::Add(acc[r][j], bias);
       }
     }
+    // The activations' one definition (math-inl.h), as the unfused Relu / Clip ops compute them.
     if (ep->activation == GemmActivation::kRelu) {
-      const V zero = hn::Zero(d);
       for (int r = 0; r < MR; ++r)
-        for (int j = 0; j < NV; ++j) acc[r][j] = hn::IfThenZeroElse(hn::Lt(acc[r][j], zero), acc[r][j]);
+        for (int j = 0; j < NV; ++j) acc[r][j] = ReluF32(d, acc[r][j]);
     } else if (ep->activation == GemmActivation::kClip) {
-      const V lo = hn::Set(d, ep->clip_lo);
-      const V hi = hn::Set(d, ep->clip_hi);
       for (int r = 0; r < MR; ++r)
-        for (int j = 0; j < NV; ++j) {
-          const V above = hn::IfThenElse(hn::Lt(acc[r][j], lo), lo, acc[r][j]);
-          acc[r][j] = hn::IfThenElse(hn::Gt(above, hi), hi, above);
-        }
+        for (int j = 0; j < NV; ++j) acc[r][j] = ClipF32(d, acc[r][j], ep->clip_lo, ep->clip_hi);
     }
   }
 
@@ -381,10 +386,11 @@ void GemmF32(const GemmF32Args& g, const TileEpilogue& ep, const GemmTileGrid& g
   av.K = g.K;
   // A is read in place when its layout already is the microkernel's: one row with unit k stride,
   // or A stored transposed (unit row stride: A(m0 + r, k) = a[k * k_step + m0 + r]).
-  hwy::AlignedFreeUniquePtr<float[]> packed;
+  AlignedArray<float> packed;
   const bool in_place = (g.M == 1 && g.a_k_stride == 1) || g.a_row_stride == 1;
   if (!in_place && g.K > 0) {
-    packed = hwy::AllocateAligned<float>(static_cast<size_t>(g.M * g.K));
+    packed = AllocateAlignedArray<float>(static_cast<size_t>(g.M * g.K));
+    IDEM_CHECK(packed != nullptr, "out of memory packing a ", g.M, " x ", g.K, " GEMM operand");
     ParallelForRange(pool, grid.tiles_m, 1, [&](int64_t i0, int64_t i1) {
       for (int64_t i = i0; i < i1; ++i)
         gemm_detail::PackARows(g, i * grid.tm, std::min(g.M, (i + 1) * grid.tm), packed.get());

@@ -592,6 +592,45 @@ HWY_INLINE V SiluF32(D d, V x) {
   return hn::Mul(x, SigmoidF32(d, x));
 }
 
+// The piecewise activations, one definition for the elementwise ops (elementwise-inl.h) and the
+// fused kernels' epilogues (fused_act-inl.h), so that fusing an activation changes no bit. Each is
+// the formula of its scalar op in kernels/elementwise_unary.cc; NaN passes through every compare.
+
+// Relu: x < 0 ? 0 : x.
+template <class D, class V>
+HWY_INLINE V ReluF32(D d, V x) {
+  return hn::IfThenElse(hn::Lt(x, hn::Zero(d)), hn::Zero(d), x);
+}
+
+// LeakyRelu: x < 0 ? alpha * x : x.
+template <class D, class V>
+HWY_INLINE V LeakyReluF32(D d, V x, float alpha) {
+  return hn::IfThenElse(hn::Lt(x, hn::Zero(d)), hn::Mul(hn::Set(d, alpha), x), x);
+}
+
+// Clip: y = x < lo ? lo : x; y > hi ? hi : y.
+template <class D, class V>
+HWY_INLINE V ClipF32(D d, V x, float lo, float hi) {
+  const V vlo = hn::Set(d, lo);
+  const V vhi = hn::Set(d, hi);
+  const V above = hn::IfThenElse(hn::Lt(x, vlo), vlo, x);
+  return hn::IfThenElse(hn::Gt(above, vhi), vhi, above);
+}
+
+// clamp(x, 0, 1): x < 0 ? 0 : x > 1 ? 1 : x.
+template <class D, class V>
+HWY_INLINE V Saturate01(D d, V x) {
+  const V zero = hn::Zero(d);
+  const V one = hn::Set(d, 1.0f);
+  return hn::IfThenElse(hn::Lt(x, zero), zero, hn::IfThenElse(hn::Gt(x, one), one, x));
+}
+
+// HardSigmoid: clamp(fma(alpha, x, beta), 0, 1).
+template <class D, class V>
+HWY_INLINE V HardSigmoidF32(D d, V x, float alpha, float beta) {
+  return Saturate01(d, hn::MulAdd(hn::Set(d, alpha), x, hn::Set(d, beta)));
+}
+
 #endif  // IDEM_SIMD_TARGET
 }  // namespace HWY_NAMESPACE
 }  // namespace idem::simd
