@@ -54,6 +54,7 @@ void FillRandom(std::mt19937& rng, float* p, size_t n) {
 struct Problem {
   int64_t M = 0, N = 0, K = 0;
   bool transposed_a = false;  // A stored K x M (a_row_stride 1, a_k_stride M)
+  bool prepacked_a = false;   // A handed to the GEMM in the PackA layout (a_packed)
   int64_t ldc_pad = 0;
   GemmEpilogue ep;
   std::vector<float> a, b, bias;  // a as stored; b row-major K x N
@@ -92,8 +93,12 @@ constexpr float kSentinel = -12345.5f;
 // Runs the GEMM with misaligned A, packed B and C, and returns C (M x N, dense); checks that the
 // padding columns of C (ldc > N) were not written.
 std::vector<float> RunGemm(const Problem& p, Isa isa, ThreadPool* pool, size_t misalign) {
-  Buffer a(p.a.size(), misalign);
-  if (!p.a.empty()) std::memcpy(a.data(), p.a.data(), sizeof(float) * p.a.size());
+  Buffer a(p.prepacked_a ? static_cast<size_t>(PackedAFloats(p.M, p.K)) : p.a.size(), misalign);
+  if (p.prepacked_a) {
+    PackA(p.a.data(), p.M, p.K, p.transposed_a ? 1 : p.K, p.transposed_a ? p.M : 1, a.data(), pool);
+  } else if (!p.a.empty()) {
+    std::memcpy(a.data(), p.a.data(), sizeof(float) * p.a.size());
+  }
   Buffer packed(static_cast<size_t>(PackedBFloats(p.K, p.N)), (misalign + 1) % 16);
   PackB(p.b.data(), p.K, p.N, p.N, 1, packed.data(), pool);
   const int64_t ldc = p.N + p.ldc_pad;
@@ -106,6 +111,7 @@ std::vector<float> RunGemm(const Problem& p, Isa isa, ThreadPool* pool, size_t m
   args.a = a.data();
   args.a_row_stride = p.transposed_a ? 1 : p.K;
   args.a_k_stride = p.transposed_a ? p.M : 1;
+  args.a_packed = p.prepacked_a;
   args.packed_b = packed.data();
   args.c = c.data();
   args.ldc = ldc;
@@ -122,6 +128,7 @@ std::vector<float> RunGemm(const Problem& p, Isa isa, ThreadPool* pool, size_t m
 std::string Describe(const Problem& p, Isa isa, int threads) {
   return "M=" + std::to_string(p.M) + " N=" + std::to_string(p.N) + " K=" + std::to_string(p.K) +
          " isa=" + IsaName(isa) + " threads=" + std::to_string(threads) + (p.transposed_a ? " transA" : "") +
+         (p.prepacked_a ? " prepackedA" : "") +
          " bias=" + std::to_string(static_cast<int>(p.ep.bias_kind)) +
          " act=" + std::to_string(static_cast<int>(p.ep.activation));
 }
@@ -181,7 +188,7 @@ TEST_F(SimdGemmTest, RaggedShapesEqualReferenceBitwise) {
 }
 
 // Larger K (several K blocks, continuing chains from C), larger M (several tile row blocks),
-// transposed A, padded ldc, epilogues.
+// transposed A, A prepacked by the caller, padded ldc, epilogues.
 TEST_F(SimdGemmTest, EpiloguesStridesAndLongKEqualReferenceBitwise) {
   std::mt19937 rng(7);
   struct Case {
@@ -192,14 +199,17 @@ TEST_F(SimdGemmTest, EpiloguesStridesAndLongKEqualReferenceBitwise) {
                         {3, 1, 2049},  {64, 33, 0},    {777, 21, 40}, {390, 70, 300}};
   size_t misalign = 3;
   for (const Case& cs : cases)
-    for (int variant = 0; variant < 6; ++variant) {
+    for (int variant = 0; variant < 12; ++variant) {
       Problem p = MakeProblem(rng, cs.M, cs.N, cs.K);
       p.transposed_a = variant % 2 == 1;
+      p.prepacked_a = variant >= 6;
       p.ldc_pad = variant % 3;
       p.bias.resize(static_cast<size_t>(std::max(cs.M, cs.N)));
       FillRandom(rng, p.bias.data(), p.bias.size());
       p.ep.bias = p.bias.data();
-      p.ep.bias_kind = variant < 2 ? GemmBias::kNone : variant < 4 ? GemmBias::kPerColumn : GemmBias::kPerRow;
+      p.ep.bias_kind = variant % 6 < 2   ? GemmBias::kNone
+                       : variant % 6 < 4 ? GemmBias::kPerColumn
+                                         : GemmBias::kPerRow;
       p.ep.activation = variant % 3 == 0 ? GemmActivation::kNone
                         : variant % 3 == 1 ? GemmActivation::kRelu
                                            : GemmActivation::kClip;
@@ -373,6 +383,33 @@ TEST(SimdGemmPackTest, PackedLayoutIsThePanelLayout) {
     }
 }
 
+// The packed A layout (gemm.h) element by element, from a row-major and a transposed source.
+TEST(SimdGemmPackTest, PackedALayoutIsTheRowGroupLayout) {
+  std::mt19937 rng(6);
+  for (int64_t K : {0, 1, 9, 40})
+    for (int64_t M : {1, 5, 11, 12, 13, 30}) {
+      std::vector<float> a(static_cast<size_t>(M * K)), at(static_cast<size_t>(M * K));
+      FillRandom(rng, a.data(), a.size());
+      for (int64_t m = 0; m < M; ++m)
+        for (int64_t k = 0; k < K; ++k) at[static_cast<size_t>(k * M + m)] = a[static_cast<size_t>(m * K + k)];
+      std::vector<float> packed(static_cast<size_t>(PackedAFloats(M, K)), 1.0f);
+      std::vector<float> packed_t(packed.size(), 2.0f);
+      ThreadPool pool(3);
+      PackA(a.data(), M, K, K, 1, packed.data(), &pool);
+      PackA(at.data(), M, K, 1, M, packed_t.data(), nullptr);
+      ASSERT_EQ(packed.size(), static_cast<size_t>((M + 11) / 12 * 12 * K));
+      for (size_t i = 0; i < packed.size(); ++i) {
+        const int64_t g = static_cast<int64_t>(i) / (K * 12), k = static_cast<int64_t>(i) / 12 % K,
+                      r = static_cast<int64_t>(i) % 12;
+        const float want = g * 12 + r < M ? a[static_cast<size_t>((g * 12 + r) * K + k)] : 0.0f;
+        ASSERT_EQ(std::memcmp(&packed[i], &want, sizeof(float)), 0) << "M=" << M << " K=" << K << " i=" << i;
+      }
+      if (!packed.empty()) {
+        EXPECT_EQ(std::memcmp(packed.data(), packed_t.data(), sizeof(float) * packed.size()), 0);
+      }
+    }
+}
+
 TEST(SimdGemmGridTest, TilesCoverTheOutputAndDependOnShapeOnly) {
   for (int64_t M : kDims)
     for (int64_t N : kDims)
@@ -383,6 +420,7 @@ TEST(SimdGemmGridTest, TilesCoverTheOutputAndDependOnShapeOnly) {
           continue;
         }
         EXPECT_EQ(g.tn % kGemmPanel, 0);
+        EXPECT_EQ(g.tm % kGemmPackRows, 0);
         EXPECT_GE(g.tm * g.tiles_m, M);
         EXPECT_LT(g.tm * (g.tiles_m - 1), M);
         EXPECT_GE(g.tn * g.tiles_n, N);

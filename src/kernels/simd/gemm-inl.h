@@ -2,8 +2,9 @@
 // foreach_target.h; the order of every output's arithmetic is the one gemm.h states.
 //
 // Structure of GemmF32 (one call):
-//   pack A once (unless it is already in microkernel order: one row, or stored transposed):
-//     per tile row block, groups of kMaxRows rows, [k][r] within a group (8x8 register transposes)
+//   pack A once into gemm.h's PackA layout (groups of 12 rows, [k][r] within a group; 8x8
+//     register transposes), unless the caller packed it (a_packed: constant weights) or it is
+//     already in microkernel order (one row, or stored transposed)
 //   for each tile of GemmTiles (threads take tiles):
 //     for each K block [k0, k0 + kb) (GemmKBlocks: near-equal blocks <= 256, from K only):
 //       for each group of `mr` rows (mr <= kMaxRows):       A micro-panel (mr x kb) stays in L1
@@ -15,10 +16,11 @@
 //   the post-store hook (if any) on the block just stored (mr x width, still in L1); a ragged
 //   right edge runs on a scratch tile (hook included) and copies the valid columns.
 //
-// Register blocking (measured on this Xeon; see docs/performance.md): AVX-512 (32 zmm) 14 rows x
-// 2 panels = 28 accumulators (85% of FMA peak with operands in L1); AVX2 (16 ymm) 6 rows x 1 panel
-// (2 vectors) = 12 accumulators (3 x 2 panels and 4 x 1 measured slower). Fewer rows take more
-// panels so that enough independent chains stay in flight (1 row x 8 panels on AVX-512).
+// Register blocking (measured on this Xeon; see docs/performance.md): AVX-512 (32 zmm) 12 rows x
+// 2 panels = 24 accumulators (14 x 2 measured the same with operands in L1; 12 rows make the
+// packed layout's groups whole for AVX2 too); AVX2 (16 ymm) 6 rows x 1 panel (2 vectors) = 12
+// accumulators (3 x 2 panels and 4 x 1 measured slower), two calls per packed group. Fewer rows
+// take more panels so that enough independent chains stay in flight (1 row x 8 panels on AVX-512).
 
 #if defined(IDEM_KERNELS_SIMD_GEMM_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef IDEM_KERNELS_SIMD_GEMM_INL_H_
@@ -57,7 +59,7 @@ constexpr int kLanes = static_cast<int>(HWY_LANES(float));  // 16 (AVX-512) or 8
 constexpr int kVecsPerPanel = static_cast<int>(kGemmPanel) / kLanes;
 #if HWY_TARGET == HWY_AVX3
 constexpr int kRegs = 32;
-constexpr int kMaxRows = 14;
+constexpr int kMaxRows = 12;
 constexpr int kMaxPanels = 8;
 #else
 constexpr int kRegs = 16;
@@ -214,20 +216,24 @@ constexpr std::array<int, kMaxRows + 1> NpTable() {
 }
 constexpr auto kNp = NpTable();
 
-// A as the microkernels read it. Packed: the rows of each tile row block [m0, m1) are cut into
-// groups of kMaxRows from m0 (the last may be shorter); the group of rows [s, s + mr) holds
-// A(s + r, k) at base[s * K + k * mr + r]. Unpacked: A(m, k) = base[m * row_step + k * k_step]
+// Microkernel calls take kMaxRows rows, which divides kGemmPackRows: a call never straddles two
+// packed row groups (tiles start on group boundaries, GemmTiles).
+static_assert(kGemmPackRows % kMaxRows == 0, "row groups of the packed A layout must split into calls");
+
+// A as the microkernels read it. Packed: gemm.h's PackA layout, A(m, k) at
+// base[(m / 12) * 12 * K + k * 12 + m % 12]. Unpacked: A(m, k) = base[m * row_step + k * k_step]
 // where row_step == 1 (A stored transposed) or there is one row.
 struct AView {
   const float* base = nullptr;
   int64_t row_step = 0, k_step = 0;
   bool packed = false;
   int64_t K = 0;
-  // The micro-panel of the group of rows [m, m + mr) at k0, and its k step.
+  // The micro-panel of the rows [m, m + mr) at k0 (within one packed group), and its k step.
   const float* Panel(int64_t m, int mr, int64_t k0, size_t* step) const {
+    (void)mr;
     if (packed) {
-      *step = static_cast<size_t>(mr);
-      return base + m * K + k0 * mr;
+      *step = static_cast<size_t>(kGemmPackRows);
+      return base + (m / kGemmPackRows) * kGemmPackRows * K + k0 * kGemmPackRows + m % kGemmPackRows;
     }
     *step = static_cast<size_t>(k_step);
     return base + m * row_step + k0 * k_step;
@@ -258,19 +264,21 @@ inline void Transpose8x8(hn::Vec<hn::Full256<float>> (&v)[8]) {
   v[7] = hn::ConcatUpperUpper(d, u7, u3);
 }
 
-// Packs the group of rows [s, s + mr) of a row-major A (unit k stride) into dst[k * mr + r].
-// Blocks of 8 rows x 8 k are transposed in registers and stored as 8 floats at dst + k*mr + 8b.
+// Packs the rows [s, s + mr) (mr <= 12) of a row-major A (unit k stride) as one group of the
+// PackA layout: dst[k * 12 + r] (rows mr..11 of the group are left unwritten; no call reads them).
+// Blocks of 8 rows x 8 k are transposed in registers and stored as 8 floats at dst + k*12 + 8b.
 // A block with fewer than 8 valid rows also writes floats of later k; stores go to ascending
 // addresses and every float is written again later, so only stores that would pass the end of
-// the group (dst + K * mr) are shortened.
+// the group (dst + K * 12) are shortened.
 inline void PackAGroupRowMajor(const GemmF32Args& g, int64_t s, int mr, float* HWY_RESTRICT dst) {
+  constexpr int64_t kStep = kGemmPackRows;
   const hn::Full256<float> d;
   using V = hn::Vec<decltype(d)>;
   const int64_t K = g.K;
   const int64_t k8 = K - K % 8;
   const int blocks = (mr + 7) / 8;
   for (int64_t k0 = 0; k0 < k8; k0 += 8) {
-    V v[kMaxRows > 8 ? 2 : 1][8];
+    V v[2][8];
     for (int b = 0; b < blocks; ++b) {
       for (int r = 0; r < 8; ++r) {
         const int row = b * 8 + r;
@@ -280,9 +288,9 @@ inline void PackAGroupRowMajor(const GemmF32Args& g, int64_t s, int mr, float* H
     }
     for (int k = 0; k < 8; ++k)
       for (int b = 0; b < blocks; ++b) {
-        float* out = dst + (k0 + k) * mr + b * 8;
+        float* out = dst + (k0 + k) * kStep + b * 8;
         const int valid = std::min(8, mr - b * 8);
-        if (out + 8 <= dst + K * mr) {
+        if (out + 8 <= dst + K * kStep) {
           hn::StoreU(v[b][k], d, out);
         } else {
           alignas(32) float last[8];
@@ -292,21 +300,22 @@ inline void PackAGroupRowMajor(const GemmF32Args& g, int64_t s, int mr, float* H
       }
   }
   for (int64_t k = k8; k < K; ++k)
-    for (int r = 0; r < mr; ++r) dst[k * mr + r] = g.a[(s + r) * g.a_row_stride + k];
+    for (int r = 0; r < mr; ++r) dst[k * kStep + r] = g.a[(s + r) * g.a_row_stride + k];
 }
 
-// Packs the rows [m0, m1) of A (one tile row block) into `packed` (layout of AView).
+// Packs the rows [m0, m1) of A (one tile row block; m0 a multiple of 12) into `packed` (PackA
+// layout).
 inline void PackARows(const GemmF32Args& g, int64_t m0, int64_t m1, float* HWY_RESTRICT packed) {
   const int64_t K = g.K;
-  for (int64_t s = m0; s < m1; s += kMaxRows) {
-    const int mr = static_cast<int>(std::min<int64_t>(kMaxRows, m1 - s));
+  for (int64_t s = m0; s < m1; s += kGemmPackRows) {
+    const int mr = static_cast<int>(std::min<int64_t>(kGemmPackRows, m1 - s));
     float* HWY_RESTRICT dst = packed + s * K;
     if (g.a_k_stride == 1) {
       PackAGroupRowMajor(g, s, mr, dst);
       continue;
     }
     for (int64_t k = 0; k < K; ++k)
-      for (int r = 0; r < mr; ++r) dst[k * mr + r] = g.a[(s + r) * g.a_row_stride + k * g.a_k_stride];
+      for (int r = 0; r < mr; ++r) dst[k * kGemmPackRows + r] = g.a[(s + r) * g.a_row_stride + k * g.a_k_stride];
   }
 }
 
@@ -384,12 +393,14 @@ void GemmF32(const GemmF32Args& g, const TileEpilogue& ep, const GemmTileGrid& g
   av.row_step = g.a_row_stride;
   av.k_step = g.a_k_stride;
   av.K = g.K;
-  // A is read in place when its layout already is the microkernel's: one row with unit k stride,
-  // or A stored transposed (unit row stride: A(m0 + r, k) = a[k * k_step + m0 + r]).
+  // A is read in place when its layout already is the microkernel's: packed by the caller (PackA),
+  // one row with unit k stride, or A stored transposed (unit row stride: A(m0 + r, k) =
+  // a[k * k_step + m0 + r]).
   AlignedArray<float> packed;
-  const bool in_place = (g.M == 1 && g.a_k_stride == 1) || g.a_row_stride == 1;
+  av.packed = g.a_packed;
+  const bool in_place = g.a_packed || (g.M == 1 && g.a_k_stride == 1) || g.a_row_stride == 1;
   if (!in_place && g.K > 0) {
-    packed = AllocateAlignedArray<float>(static_cast<size_t>(g.M * g.K));
+    packed = AllocateAlignedArray<float>(static_cast<size_t>(PackedAFloats(g.M, g.K)));
     IDEM_CHECK(packed != nullptr, "out of memory packing a ", g.M, " x ", g.K, " GEMM operand");
     ParallelForRange(pool, grid.tiles_m, 1, [&](int64_t i0, int64_t i1) {
       for (int64_t i = i0; i < i1; ++i)

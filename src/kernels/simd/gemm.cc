@@ -42,13 +42,19 @@ void GemmF32TilesScalar(const GemmF32Args& g, const TileEpilogue& tep, const Gem
     const int64_t m1 = std::min(g.M, m0 + grid.tm);
     const int64_t n1 = std::min(g.N, n0 + grid.tn);
     for (int64_t m = m0; m < m1; ++m) {
+      // A(m, k) = a[k * a_k]
       const float* a = g.a + m * g.a_row_stride;
+      int64_t a_k = g.a_k_stride;
+      if (g.a_packed) {
+        a = g.a + (m / kGemmPackRows) * kGemmPackRows * g.K + m % kGemmPackRows;
+        a_k = kGemmPackRows;
+      }
       for (int64_t n = n0; n < n1; n += kGemmPanel) {
         const int64_t width = std::min(kGemmPanel, n1 - n);
         const float* b = g.packed_b + (n / kGemmPanel) * g.K * kGemmPanel;
         float acc[kGemmPanel] = {};
         for (int64_t k = 0; k < g.K; ++k) {
-          const float x = a[k * g.a_k_stride];
+          const float x = a[k * a_k];
           for (int64_t j = 0; j < width; ++j) acc[j] = std::fma(x, b[k * kGemmPanel + j], acc[j]);
         }
         for (int64_t j = 0; j < width; ++j) g.c[m * g.ldc + n + j] = GemmEpilogueScalar(ep, acc[j], m, n + j);
@@ -96,7 +102,8 @@ GemmTileGrid GemmTiles(int64_t M, int64_t N, int64_t K) {
   GemmTileGrid grid;
   if (M <= 0 || N <= 0) return grid;
   grid.tiles_m = CeilDiv(M, kTileM);
-  grid.tm = CeilDiv(M, grid.tiles_m);
+  grid.tm = RoundUp(CeilDiv(M, grid.tiles_m), kGemmPackRows);  // tiles start on packed row groups
+  grid.tiles_m = CeilDiv(M, grid.tm);
   grid.tiles_n = CeilDiv(N, kTileN);
   grid.tn = RoundUp(CeilDiv(N, grid.tiles_n), kGemmPanel);
   const int64_t k = std::max<int64_t>(K, 1);
@@ -128,6 +135,24 @@ void PackB(const float* b, int64_t K, int64_t N, int64_t k_stride, int64_t n_str
           for (int64_t j = 0; j < width; ++j) row[j] = src[j * n_stride];
         }
         for (int64_t j = width; j < kGemmPanel; ++j) row[j] = 0.0f;
+      }
+    }
+  });
+}
+
+void PackA(const float* a, int64_t M, int64_t K, int64_t row_stride, int64_t k_stride, float* packed,
+           ThreadPool* pool) {
+  const int64_t groups = CeilDiv(M, kGemmPackRows);
+  const int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(K * kGemmPackRows, 1));
+  ParallelForRange(pool, groups, grain, [&](int64_t g0, int64_t g1) {
+    for (int64_t gi = g0; gi < g1; ++gi) {
+      float* dst = packed + gi * kGemmPackRows * K;
+      const int64_t m0 = gi * kGemmPackRows;
+      const int64_t rows = std::min(kGemmPackRows, M - m0);
+      for (int64_t k = 0; k < K; ++k) {
+        float* out = dst + k * kGemmPackRows;
+        for (int64_t r = 0; r < rows; ++r) out[r] = a[(m0 + r) * row_stride + k * k_stride];
+        for (int64_t r = rows; r < kGemmPackRows; ++r) out[r] = 0.0f;
       }
     }
   });

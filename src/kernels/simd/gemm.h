@@ -24,6 +24,15 @@ namespace idem::simd {
 
 inline constexpr int64_t kGemmPanel = 16;
 
+// Packed A layout (R5: target-neutral; conv weights are stored in it): the rows are cut into
+// groups of kGemmPackRows = 12 from row 0 (the last one zero-padded); group g is stored
+// contiguously, k-major:
+//     packed[g * 12 * K + k * 12 + r] = A(12 g + r, k)   (0 for 12 g + r >= M)
+// The microkernels read 12 rows (AVX-512) or 6 rows (AVX2) of a group per k step from one or two
+// cache lines, the whole micro-panel staying in L1. The GEMM packs a non-constant A into this
+// layout itself; constant operands (conv weights) are packed once at load with PackA.
+inline constexpr int64_t kGemmPackRows = 12;
+
 // Number of floats of the packed form of a K x N matrix.
 inline int64_t PackedBFloats(int64_t K, int64_t N) { return (N + kGemmPanel - 1) / kGemmPanel * kGemmPanel * K; }
 
@@ -32,6 +41,14 @@ inline int64_t PackedBFloats(int64_t K, int64_t N) { return (N + kGemmPanel - 1)
 // B given transposed as an N x K row-major matrix (Gemm transB, conv weights): (1, K).
 // Parallel over panels on `pool` (may be null). Thread-safe.
 void PackB(const float* b, int64_t K, int64_t N, int64_t k_stride, int64_t n_stride, float* packed,
+           ThreadPool* pool = nullptr);
+
+// Number of floats of the packed form of an M x K matrix A.
+inline int64_t PackedAFloats(int64_t M, int64_t K) { return (M + kGemmPackRows - 1) / kGemmPackRows * kGemmPackRows * K; }
+
+// Packs A(m, k) = a[m * row_stride + k * k_stride] (m < M, k < K) into `packed` (PackedAFloats(M, K)
+// floats, any alignment). Parallel over row groups on `pool` (may be null). Thread-safe.
+void PackA(const float* a, int64_t M, int64_t K, int64_t row_stride, int64_t k_stride, float* packed,
            ThreadPool* pool = nullptr);
 
 enum class GemmBias { kNone, kPerColumn, kPerRow };
@@ -91,6 +108,7 @@ struct GemmF32Args {
   const float* a = nullptr;
   int64_t a_row_stride = 0;
   int64_t a_k_stride = 1;
+  bool a_packed = false;  // `a` is in the PackA layout (the strides above are then unused)
   const float* packed_b = nullptr;  // PackB layout of B (K x N)
   // C(m, n) = c[m * ldc + n], ldc >= N, any alignment; must not overlap A or B. Rows [0, M) and
   // columns [0, N) are written, nothing else.
@@ -102,7 +120,7 @@ struct GemmF32Args {
 // The tiles of independent outputs threads take (R3): a function of (M, N, K) only. Tile t covers
 // rows [tm * (t / tiles_n), +tm) and columns [tn * (t % tiles_n), +tn), clipped to the matrix.
 struct GemmTileGrid {
-  int64_t tm = 0, tn = 0;  // tn is a multiple of kGemmPanel
+  int64_t tm = 0, tn = 0;  // tm is a multiple of kGemmPackRows, tn of kGemmPanel
   int64_t tiles_m = 0, tiles_n = 0;
   int64_t tiles() const { return tiles_m * tiles_n; }
 };
