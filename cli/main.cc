@@ -297,6 +297,105 @@ struct BenchArgs {
   int runs = 10;
   bool no_verify = false;
   bool json = false;
+  bool profile = false;
+  int top = 15;
+};
+
+// `text` as the body of a JSON string.
+std::string JsonEscape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// Per-node wall times summed over the profiled runs (bench --profile): by op type and by node.
+class BenchProfile : public NodeTimer {
+ public:
+  explicit BenchProfile(const Graph* main) : main_(main) {}
+
+  void Record(const Graph& graph, const Node& node, int64_t nanoseconds) override {
+    // Nodes of subgraphs run inside their parent node: counted per node, not in the op totals
+    // (their time is already in the If/Loop/Scan that ran them).
+    const bool top_level = &graph == main_;
+    NodeStat& st = nodes_[{&graph, node.index}];
+    if (st.calls == 0) {
+      st.name = node.name.empty() ? "#" + std::to_string(node.index) : node.name;
+      st.op = node.domain.empty() ? node.op_type : node.domain + "." + node.op_type;
+      st.top_level = top_level;
+    }
+    st.ns += nanoseconds;
+    ++st.calls;
+    if (top_level) total_ns_ += nanoseconds;
+  }
+
+  // Prints the op types by total time and the `top` slowest nodes, per run (divided by `runs`).
+  void Print(int runs, int top, bool json) const {
+    struct OpStat {
+      std::string op;
+      int64_t ns = 0;
+      int nodes = 0;
+    };
+    std::map<std::string, OpStat> ops;
+    std::vector<const NodeStat*> nodes;
+    for (const auto& [key, st] : nodes_) {
+      nodes.push_back(&st);
+      if (!st.top_level) continue;
+      OpStat& o = ops[st.op];
+      o.op = st.op;
+      o.ns += st.ns;
+      ++o.nodes;
+    }
+    std::vector<OpStat> by_op;
+    for (auto& [name, o] : ops) by_op.push_back(o);
+    std::stable_sort(by_op.begin(), by_op.end(), [](const OpStat& x, const OpStat& y) { return x.ns > y.ns; });
+    std::stable_sort(nodes.begin(), nodes.end(), [](const NodeStat* x, const NodeStat* y) { return x->ns > y->ns; });
+    if (nodes.size() > static_cast<size_t>(top)) nodes.resize(static_cast<size_t>(top));
+    const double per_run = 1e-6 / std::max(runs, 1);  // ns summed over runs -> ms per run
+    const double total = static_cast<double>(std::max<int64_t>(total_ns_, 1));
+    if (json) {
+      std::printf("{\"profile_runs\": %d, \"nodes_ms\": %.3f, \"by_op\": [", runs, total_ns_ * per_run);
+      for (size_t i = 0; i < by_op.size(); ++i)
+        std::printf("%s{\"op\": \"%s\", \"nodes\": %d, \"ms\": %.4f, \"share\": %.4f}", i ? ", " : "",
+                    JsonEscape(by_op[i].op).c_str(), by_op[i].nodes, by_op[i].ns * per_run, by_op[i].ns / total);
+      std::printf("], \"top_nodes\": [");
+      for (size_t i = 0; i < nodes.size(); ++i)
+        std::printf("%s{\"node\": \"%s\", \"op\": \"%s\", \"ms\": %.4f, \"share\": %.4f}", i ? ", " : "",
+                    JsonEscape(nodes[i]->name).c_str(), JsonEscape(nodes[i]->op).c_str(), nodes[i]->ns * per_run,
+                    nodes[i]->ns / total);
+      std::printf("]}\n");
+      return;
+    }
+    std::printf("  profile (%d runs; per run, nodes total %.2f ms):\n", runs, total_ns_ * per_run);
+    std::printf("    %-28s %6s %10s %7s\n", "op", "nodes", "ms", "share");
+    for (const OpStat& o : by_op)
+      std::printf("    %-28s %6d %10.3f %6.1f%%\n", o.op.c_str(), o.nodes, o.ns * per_run, 100.0 * o.ns / total);
+    std::printf("    slowest nodes:\n");
+    for (const NodeStat* n : nodes)
+      std::printf("    %-40s %-20s %10.3f %6.1f%%\n", n->name.c_str(), n->op.c_str(), n->ns * per_run,
+                  100.0 * n->ns / total);
+  }
+
+ private:
+  struct NodeStat {
+    std::string name, op;
+    bool top_level = true;
+    int64_t ns = 0;
+    int64_t calls = 0;
+  };
+  const Graph* main_;
+  std::map<std::pair<const Graph*, int>, NodeStat> nodes_;
+  int64_t total_ns_ = 0;
 };
 
 // SHA-256 over every output tensor's bytes, in order (sequences: their items; empty optionals: "none").
@@ -358,6 +457,15 @@ int BenchCommand(const BenchArgs& a) {
   const double median = sorted.empty() ? 0 : sorted[sorted.size() / 2];
   const double min = sorted.empty() ? 0 : sorted.front();
   const double max = sorted.empty() ? 0 : sorted.back();
+  // Profiled runs come after the timed ones, so that the clock reads per node never touch the
+  // latency figures; their outputs are checked like every other run's.
+  BenchProfile profile(&s.graph());
+  for (int i = 0; a.profile && i < a.runs; ++i) {
+    auto outputs = s.Run(*inputs, &profile);
+    if (!outputs.ok()) return Fail(outputs.status());
+    if (OutputsDigest(*outputs) != first_digest)
+      return Fail(Internal("profiled run ", i + 1, " gave different output bits than run 1 (a determinism bug)"));
+  }
   if (a.json) {
     std::printf("{\"model\": \"%s\", \"isa\": \"%s\", \"threads\": %d, \"load_ms\": %.3f, \"first_run_ms\": %.3f, "
                 "\"runs\": %d, \"median_ms\": %.3f, \"mean_ms\": %.3f, \"min_ms\": %.3f, \"max_ms\": %.3f, "
@@ -368,8 +476,9 @@ int BenchCommand(const BenchArgs& a) {
     std::printf("  load (open to ready-to-run) %.2f ms, first run %.2f ms\n", load_ms, first_ms);
     std::printf("  %d runs after %d warm-up: median %.2f ms, mean %.2f ms, min %.2f ms, max %.2f ms\n", a.runs, a.warmup,
                 median, mean, min, max);
-    std::printf("  outputs of all %d runs bitwise identical\n", a.warmup + a.runs);
+    std::printf("  outputs of all %d runs bitwise identical\n", a.warmup + a.runs * (a.profile ? 2 : 1));
   }
+  if (a.profile) profile.Print(a.runs, a.top, a.json);
   return 0;
 }
 
@@ -427,7 +536,11 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--warmup", bench.warmup, "untimed runs first (default 2)")->check(CLI::Range(0, 100000));
   bench_cmd->add_option("--runs,-n", bench.runs, "timed runs (default 10)")->check(CLI::Range(1, 100000));
   bench_cmd->add_flag("--no-verify", bench.no_verify, "for .idem files: skip the weight section's SHA-256 check");
-  bench_cmd->add_flag("--json", bench.json, "one JSON object on stdout");
+  bench_cmd->add_flag("--json", bench.json, "one JSON object on stdout (with --profile: a second line)");
+  bench_cmd->add_flag("--profile", bench.profile,
+                      "then as many profiled runs: time per op type and the slowest nodes (per run)");
+  bench_cmd->add_option("--top", bench.top, "slowest nodes listed by --profile (default 15)")
+      ->check(CLI::Range(0, 100000));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,5 +1,6 @@
 #include "runtime/executor.h"
 
+#include <chrono>
 #include <set>
 
 #include "kernels/registry.h"
@@ -134,11 +135,15 @@ Result<std::vector<RtValue>> Executor::RunGraph(const Graph& g, std::vector<RtVa
     std::vector<RtValue> outs(n.outputs.size());
     KernelContext ctx(n, in_ptrs, &outs, options.pool, options.seed, run_sub);
     ctx.set_prepared(plan.prepared[static_cast<size_t>(n.index)].get());
+    const auto t0 = options.timer != nullptr ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
     Status st = plan.kernels[static_cast<size_t>(n.index)](ctx);
     if (!st.ok()) {
       if (st.message().find(n.op_type + " node '") == std::string::npos) st = st.WithContext(n.Describe());
       return st;
     }
+    if (options.timer != nullptr)
+      options.timer->Record(
+          g, n, std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
     for (size_t o = 0; o < n.outputs.size(); ++o)
       if (n.outputs[o] >= 0) values[static_cast<size_t>(n.outputs[o])] = std::move(outs[o]);
     for (int v : plan.release_after[static_cast<size_t>(n.index)]) values[static_cast<size_t>(v)] = RtValue();

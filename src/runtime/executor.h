@@ -16,9 +16,19 @@
 
 namespace idem {
 
+// Receives each node's wall time (idem bench --profile). Record is called on the thread that runs
+// the graph, right after the node's kernel returns (successfully); nodes inside subgraphs
+// (If/Loop/Scan bodies) are reported too, and their time is also part of the enclosing node's.
+class NodeTimer {
+ public:
+  virtual ~NodeTimer() = default;
+  virtual void Record(const Graph& graph, const Node& node, int64_t nanoseconds) = 0;
+};
+
 struct RunOptions {
   ThreadPool* pool = nullptr;
   uint64_t seed = 0;
+  NodeTimer* timer = nullptr;  // optional
 };
 
 class Executor {

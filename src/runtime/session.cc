@@ -99,7 +99,7 @@ Status CheckInput(const IoInfo& info, RtValue& v) {
 
 }  // namespace
 
-Result<std::vector<RtValue>> Session::Run(std::vector<std::pair<std::string, RtValue>> named) const {
+Result<std::vector<RtValue>> Session::Run(std::vector<std::pair<std::string, RtValue>> named, NodeTimer* timer) const {
   std::vector<RtValue> ordered(inputs_.size());
   std::vector<bool> given(inputs_.size(), false);
   for (auto& [name, value] : named) {
@@ -121,6 +121,7 @@ Result<std::vector<RtValue>> Session::Run(std::vector<std::pair<std::string, RtV
   RunOptions ro;
   ro.pool = pool_.get();
   ro.seed = options_.seed;
+  ro.timer = timer;
   return executor_->Run(std::move(ordered), ro);
 }
 

@@ -46,8 +46,10 @@ class Session {
   const std::vector<IoInfo>& outputs() const { return outputs_; }
   const Graph& graph() const { return executor_->graph(); }
 
-  // Runs with named inputs; returns outputs in the order of outputs().
-  Result<std::vector<RtValue>> Run(std::vector<std::pair<std::string, RtValue>> inputs) const;
+  // Runs with named inputs; returns outputs in the order of outputs(). `timer` (optional) receives
+  // every node's wall time.
+  Result<std::vector<RtValue>> Run(std::vector<std::pair<std::string, RtValue>> inputs,
+                                   NodeTimer* timer = nullptr) const;
 
  private:
   Session() = default;

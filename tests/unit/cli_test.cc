@@ -114,6 +114,27 @@ TEST_F(CliTest, BenchReportsLatencyAndChecksEveryRunsBits) {
   EXPECT_EQ(usage.exit_code, 2) << usage.output;
 }
 
+// --profile: the model's two nodes (Add, Relu) appear per op type and per node, in text and JSON,
+// after runs whose bits were checked like the timed ones.
+TEST_F(CliTest, BenchProfileListsEveryOpAndNode) {
+  const std::string model = RunModel(ValidModel());
+  const CliResult text = RunCli("bench " + model + " --input x=" + InputPb() + " --runs 3 --profile");
+  ASSERT_EQ(text.exit_code, 0) << text.output;
+  EXPECT_NE(text.output.find("outputs of all 8 runs bitwise identical"), std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("profile (3 runs; per run, nodes total"), std::string::npos) << text.output;
+  for (const char* op : {"    Add ", "    Relu "}) EXPECT_NE(text.output.find(op), std::string::npos) << op << text.output;
+  EXPECT_NE(text.output.find("slowest nodes:"), std::string::npos) << text.output;
+  const CliResult json = RunCli("bench " + model + " --input x=" + InputPb() + " --runs 2 --profile --json --top 1");
+  ASSERT_EQ(json.exit_code, 0) << json.output;
+  EXPECT_NE(json.output.find("\"profile_runs\": 2"), std::string::npos) << json.output;
+  EXPECT_NE(json.output.find("{\"op\": \"Add\", \"nodes\": 1"), std::string::npos) << json.output;
+  EXPECT_NE(json.output.find("{\"op\": \"Relu\", \"nodes\": 1"), std::string::npos) << json.output;
+  // --top 1: one node listed.
+  const size_t top = json.output.find("\"top_nodes\": [");
+  ASSERT_NE(top, std::string::npos) << json.output;
+  EXPECT_EQ(json.output.find("\"node\": ", top), json.output.rfind("\"node\": ")) << json.output;
+}
+
 TEST_F(CliTest, TruncatedModelIsRefused) {
   const std::string bytes = ValidModel().SerializeAsString();
   for (size_t cut : {bytes.size() / 4, bytes.size() / 2, bytes.size() - 3}) {
