@@ -303,8 +303,7 @@ inline void PackAGroupRowMajor(const GemmF32Args& g, int64_t s, int mr, float* H
     for (int r = 0; r < mr; ++r) dst[k * kStep + r] = g.a[(s + r) * g.a_row_stride + k];
 }
 
-// Packs the rows [m0, m1) of A (one tile row block; m0 a multiple of 12) into `packed` (PackA
-// layout).
+// Packs the rows [m0, m1) of A (m0 a multiple of 12) into `packed` (PackA layout).
 inline void PackARows(const GemmF32Args& g, int64_t m0, int64_t m1, float* HWY_RESTRICT packed) {
   const int64_t K = g.K;
   for (int64_t s = m0; s < m1; s += kGemmPackRows) {
@@ -402,9 +401,13 @@ void GemmF32(const GemmF32Args& g, const TileEpilogue& ep, const GemmTileGrid& g
   if (!in_place && g.K > 0) {
     packed = AllocateAlignedArray<float>(static_cast<size_t>(PackedAFloats(g.M, g.K)));
     IDEM_CHECK(packed != nullptr, "out of memory packing a ", g.M, " x ", g.K, " GEMM operand");
-    ParallelForRange(pool, grid.tiles_m, 1, [&](int64_t i0, int64_t i1) {
-      for (int64_t i = i0; i < i1; ++i)
-        gemm_detail::PackARows(g, i * grid.tm, std::min(g.M, (i + 1) * grid.tm), packed.get());
+    // Parallel over row groups (the bytes do not depend on the split), about 32K floats per task:
+    // with one tile row block (M <= 384, e.g. a transformer's 128 tokens) packing per block would
+    // run on one thread while the others wait.
+    const int64_t groups = (g.M + kGemmPackRows - 1) / kGemmPackRows;
+    const int64_t grain = std::max<int64_t>(1, 32768 / (kGemmPackRows * g.K));
+    ParallelForRange(pool, groups, grain, [&](int64_t i0, int64_t i1) {
+      gemm_detail::PackARows(g, i0 * kGemmPackRows, std::min(g.M, i1 * kGemmPackRows), packed.get());
     });
     av.base = packed.get();
     av.packed = true;
