@@ -31,7 +31,8 @@ inline constexpr size_t kMaxSections = 7;
 inline constexpr size_t kSectionAlignment = 64;
 inline constexpr size_t kHeaderDigestOffset = 480;
 
-// The idem version compiled into this binary ("0.1.0").
+// The idem version compiled into this binary ("0.2.0"). Bump it whenever a prepared (packed)
+// layout changes: artifacts store prepared weights and load only into the version that wrote them.
 const char* IdemVersion();
 
 enum class SectionKind : uint32_t {

@@ -7,8 +7,13 @@
 //     acc = 0; for ic in group: for kpos (row-major over kernel dims): acc = fma(w, x, acc)
 // Conv: a term whose input position lies in the padding is fma(w, 0, acc) — the padding is +0
 // input, exactly as im2col sees it (this differs from skipping the term only for signed zeros
-// and Inf/NaN weights: fma(Inf, 0, acc) is NaN). ConvTranspose: a term that does not map onto an
-// input element (non-integral or out-of-range source position) is SKIPPED (acc unchanged).
+// and Inf/NaN weights: fma(Inf, 0, acc) is NaN). ConvTranspose: the source position of output o
+// and kernel position k is (o + pad - k * dilation) / stride per spatial dim; a term whose source
+// position is non-integral in some dim (a "stride hole") is SKIPPED (acc unchanged); a term whose
+// source position is integral in every dim but outside the input is fma(w, 0, acc), like Conv's
+// padding (so every output of one phase, o mod stride, has the same chain of kernel positions:
+// the SIMD kernel's sub-pixel GEMMs; again this differs from skipping only for signed zeros and
+// Inf/NaN weights).
 // The iteration order is the fixed (ic, kpos) order, a function of the shapes and attributes only.
 // The bias is added after the chain: y = acc + b[oc]. f16/bf16 compute in f32 and round once on
 // store. ConvInteger/QLinearConv accumulate (x - x_zp) * (w - w_zp) exactly in int32 (a padded
@@ -18,6 +23,10 @@
 // f32 Conv (and f16/bf16 Conv, computed in f32) runs kernels/simd/conv.h — im2col + the GEMM core,
 // or the depthwise kernel — which computes the same chain per element, so the same bits
 // (tests/unit/simd_conv_test.cc). Constant weights are packed once at load (PrepareConv).
+// f32/f16/bf16 ConvTranspose with 1-3 spatial dims (and at most kConvTransposeMaxPhases phases)
+// runs kernels/simd/conv_transpose.h on a SIMD ISA — one GEMM per phase — with the same chains
+// (tests/unit/simd_conv_transpose_test.cc), weights packed at load by PrepareConvTranspose; other
+// ranks run the reference.
 //
 // Reference loop structure (does not affect results): a tile is (batch, group, block of 8 output
 // channels, one output row = all spatial dims but the last, a segment of up to 128 positions of
@@ -38,6 +47,7 @@
 #include "core/math.h"
 #include "kernels/kernel.h"
 #include "kernels/simd/conv.h"
+#include "kernels/simd/conv_transpose.h"
 #include "kernels/simd/fused_act.h"
 #include "kernels/simd/isa.h"
 #include "kernels/util.h"
@@ -99,11 +109,13 @@ void ConvTile(const ConvPlan& p, const T* x, const T* w, int64_t ocb, int64_t ro
       o_coord[d] = rem % p.out[d];
       rem /= p.out[d];
     }
+    // valid[ko]: 1 if the input row exists; 0 if it lies in the padding (Conv) or is integral but
+    // outside the input (ConvTranspose): +0 terms; -1 for a ConvTranspose stride hole: no terms.
     for (int64_t ko = 0; ko < k_outer; ++ko) {
       int64_t r2 = ko;
       int64_t off = 0;
       int64_t in_stride = W;
-      bool ok = true;
+      int64_t state = 1;
       for (int64_t d = last; d-- > 0;) {
         const int64_t kd = r2 % p.kernel[d];
         r2 /= p.kernel[d];
@@ -112,14 +124,20 @@ void ConvTile(const ConvPlan& p, const T* x, const T* w, int64_t ocb, int64_t ro
           id = o_coord[d] * p.strides[d] + kd * p.dilations[d] - p.pads[d];
         } else {
           const int64_t t = o_coord[d] + p.pads[d] - kd * p.dilations[d];
-          if (t < 0 || t % p.strides[d] != 0) { ok = false; break; }
-          id = t / p.strides[d];
+          if (t % p.strides[d] != 0) {
+            state = -1;
+            break;
+          }
+          id = t / p.strides[d];  // exact
         }
-        if (id < 0 || id >= p.in[d]) { ok = false; break; }
+        if (id < 0 || id >= p.in[d]) {
+          state = 0;
+          if (!p.transpose) break;  // (ConvTranspose: a later dim may still make it a hole)
+        }
         off += id * in_stride;
         in_stride *= p.in[d];
       }
-      valid[ko] = ok ? 1 : 0;
+      valid[ko] = state;
       offset[ko] = off;
     }
   }
@@ -127,7 +145,7 @@ void ConvTile(const ConvPlan& p, const T* x, const T* w, int64_t ocb, int64_t ro
   for (int64_t ic = 0; ic < p.Cg; ++ic) {
     const T* xc = x + ic * p.in_plane;
     for (int64_t ko = 0; ko < k_outer; ++ko) {
-      if (!valid[ko] && p.transpose) continue;
+      if (valid[ko] < 0) continue;
       const T* xr = valid[ko] ? xc + offset[ko] : xc;
       for (int64_t kw = 0; kw < kl; ++kw) {
         const int64_t kpos = ko * kl + kw;
@@ -155,21 +173,31 @@ void ConvTile(const ConvPlan& p, const T* x, const T* w, int64_t ocb, int64_t ro
             for (int64_t i = hi - ow0; i < seg; ++i) a_row[i] = MulAdd(wv, T(0), a_row[i]);
           }
         } else {
-          // ow = iw * sl + base with iw in [0, W) and ow in [ow0, ow1).
+          // The terms of this kernel position: ow = iw * sl + base for every integer iw with ow in
+          // [ow0, ow1); iw in [lo, hi) (and an existing input row) reads x[iw], the others +0.
           const int64_t base = kw * dl - pl;
-          const int64_t lo = std::max<int64_t>(0, CeilDiv(ow0 - base, sl));
-          const int64_t hi = std::min(W, CeilDiv(ow1 - base, sl));
-          if (lo >= hi) continue;
-          const int64_t n = hi - lo;
-          const T* xs = xr + lo;
+          const int64_t ilo = CeilDiv(ow0 - base, sl);
+          const int64_t ihi = CeilDiv(ow1 - base, sl);
+          if (ilo >= ihi) continue;
+          int64_t lo = ihi, hi = ihi;
+          if (valid[ko]) {
+            lo = std::clamp<int64_t>(0, ilo, ihi);
+            hi = std::clamp<int64_t>(W, lo, ihi);
+          }
           for (int64_t r = 0; r < ocb; ++r) {
             const T wv = w[(ic * p.OCg + r) * p.ks + kpos];
-            T* a = acc + r * seg + (lo * sl + base - ow0);
+            T* a = acc + r * seg + (ilo * sl + base - ow0);  // the term of iw = ilo
+            for (int64_t i = 0; i < lo - ilo; ++i) a[i * sl] = MulAdd(wv, T(0), a[i * sl]);
+            a += (lo - ilo) * sl;
+            const int64_t n = hi - lo;
+            const T* xs = n > 0 ? xr + lo : xr;
             if (sl == 1) {
               for (int64_t i = 0; i < n; ++i) a[i] = MulAdd(wv, xs[i], a[i]);
             } else {
               for (int64_t i = 0; i < n; ++i) a[i * sl] = MulAdd(wv, xs[i], a[i * sl]);
             }
+            a += n * sl;
+            for (int64_t i = 0; i < ihi - hi; ++i) a[i * sl] = MulAdd(wv, T(0), a[i * sl]);
           }
         }
       }
@@ -412,8 +440,8 @@ Status SimdConv(KernelContext& ctx, simd::Isa isa, const ConvPlan& p, const Tens
   const float* w = PreparedConvWeights(ctx, g);
   if (w == nullptr) {
     const float* raw = AsF32<T>(W, &w_storage);
-    if (g.OCg == 1) {
-      w = raw;  // one output channel per group: the packed layout is the raw one
+    if (simd::ConvAlgorithmFor(g) == simd::ConvAlgorithm::kDepthwise) {
+      w = raw;  // depthwise: the packed layout is the raw one
     } else {
       packed.resize(static_cast<size_t>(simd::ConvPackedWeightFloats(g)));
       simd::PackConvWeights(g, raw, packed.data());
@@ -428,6 +456,45 @@ Status SimdConv(KernelContext& ctx, simd::Isa isa, const ConvPlan& p, const Tens
     y = y_storage.data();
   }
   simd::ConvF32(isa, g, x, w, bias, y, ctx.pool(), op);
+  if constexpr (!std::is_same_v<T, float>) {
+    T* dst = Y->data<T>();
+    for (int64_t i = 0; i < Y->numel(); ++i) dst[i] = Store<T>(y_storage[static_cast<size_t>(i)]);
+  }
+  return Status::Ok();
+}
+
+// ConvTranspose weights packed at load (PrepareConvTranspose), or nullptr if there are none of
+// this size.
+const float* PreparedConvTransposeWeights(const KernelContext& ctx, const simd::ConvGeometry& g) {
+  const PreparedState* st = ctx.prepared();
+  if (st == nullptr || st->tensors.size() != 1) return nullptr;
+  const Tensor& t = st->tensors[0];
+  if (t.dtype() != DType::kF32 || t.numel() != simd::ConvTransposePackedWeightFloats(g)) return nullptr;
+  return t.data<float>();
+}
+
+// ConvTranspose on a SIMD ISA (kernels/simd/conv_transpose.h): the same chain per element as the
+// reference. Requires simd::ConvTransposeSimdSupported(Geometry(p)).
+template <typename T>
+Status SimdConvTranspose(KernelContext& ctx, simd::Isa isa, const ConvPlan& p, const Tensor& X, const Tensor& W,
+                         const float* bias, Tensor* Y) {
+  const simd::ConvGeometry g = Geometry(p);
+  std::vector<float> x_storage, w_storage, packed, y_storage;
+  const float* x = AsF32<T>(X, &x_storage);
+  const float* w = PreparedConvTransposeWeights(ctx, g);
+  if (w == nullptr) {
+    packed.resize(static_cast<size_t>(simd::ConvTransposePackedWeightFloats(g)));
+    simd::PackConvTransposeWeights(g, AsF32<T>(W, &w_storage), packed.data());
+    w = packed.data();
+  }
+  float* y = nullptr;
+  if constexpr (std::is_same_v<T, float>) {
+    y = Y->data<float>();
+  } else {
+    y_storage.resize(static_cast<size_t>(Y->numel()));
+    y = y_storage.data();
+  }
+  simd::ConvTransposeF32(isa, g, x, w, bias, y, ctx.pool());
   if constexpr (!std::is_same_v<T, float>) {
     T* dst = Y->data<T>();
     for (int64_t i = 0; i < Y->numel(); ++i) dst[i] = Store<T>(y_storage[static_cast<size_t>(i)]);
@@ -454,6 +521,8 @@ Status RunFloatConv(KernelContext& ctx, const ConvPlan& p, const Tensor& X, cons
     const simd::Isa isa = simd::CurrentIsa();
     if (!p.transpose && isa != simd::Isa::kScalar)
       return SimdConv<T>(ctx, isa, p, X, W, B ? bias.data() : nullptr, Y, op);
+    if (p.transpose && op == nullptr && isa != simd::Isa::kScalar && simd::ConvTransposeSimdSupported(Geometry(p)))
+      return SimdConvTranspose<T>(ctx, isa, p, X, W, B ? bias.data() : nullptr, Y);
   }
   T* y = Y->data<T>();
   const int64_t plane = p.out_plane;
@@ -625,6 +694,43 @@ Result<std::shared_ptr<const PreparedState>> PrepareConv(const PrepareContext& p
   IDEM_RETURN_IF_ERROR(st);
   IDEM_ASSIGN_OR_RETURN(Tensor packed, Tensor::Create(DType::kF32, Shape{simd::ConvPackedWeightFloats(g)}));
   simd::PackConvWeights(g, w, packed.data<float>());
+  auto state = std::make_shared<PreparedState>();
+  state->tensors.push_back(std::move(packed));
+  return std::shared_ptr<const PreparedState>(std::move(state));
+}
+
+// Load time: constant f32/f16/bf16 weights of a ConvTranspose, widened to f32 and packed in the
+// layout of kernels/simd/conv_transpose.h (per group, per tap class, transposed). Depends on W's
+// shape, `group`, `strides` and `dilations` only (R5), not on pads or the input shape.
+Result<std::shared_ptr<const PreparedState>> PrepareConvTranspose(const PrepareContext& pc) {
+  const Tensor* W = pc.constant_input(1);
+  if (W == nullptr || W->rank() < 3 || W->rank() > 2 + simd::kConvTransposeMaxSpatial || !IsFloatWeight(W->dtype()))
+    return std::shared_ptr<const PreparedState>();
+  simd::ConvGeometry g;
+  g.G = pc.Int("group", 1);
+  if (g.G < 1 || W->dim(0) % g.G != 0) return std::shared_ptr<const PreparedState>();  // the kernel reports it
+  g.Cg = W->dim(0) / g.G;
+  g.OCg = W->dim(1);
+  g.S = static_cast<int>(W->rank()) - 2;
+  for (int d = 0; d < g.S; ++d) g.kernel[d] = W->dim(static_cast<size_t>(d) + 2);
+  for (const char* name : {"strides", "dilations"}) {
+    const Attribute* a = pc.node().FindAttribute(name);
+    const bool given = a != nullptr && a->kind == Attribute::Kind::kInts;
+    if (given && static_cast<int>(a->ints.size()) != g.S) return std::shared_ptr<const PreparedState>();
+    int64_t* dst = name[0] == 's' ? g.strides : g.dilations;
+    for (int d = 0; d < g.S; ++d) dst[d] = given ? a->ints[static_cast<size_t>(d)] : 1;
+  }
+  if (!simd::ConvTransposeSimdSupported(g)) return std::shared_ptr<const PreparedState>();
+  std::vector<float> storage;
+  const float* w = nullptr;
+  Status st = VisitDType<types::Bit(DType::kF32) | types::Bit(DType::kF16) | types::Bit(DType::kBF16)>(
+      W->dtype(), "W", [&](auto tag) {
+        w = AsF32<typename decltype(tag)::type>(*W, &storage);
+        return Status::Ok();
+      });
+  IDEM_RETURN_IF_ERROR(st);
+  IDEM_ASSIGN_OR_RETURN(Tensor packed, Tensor::Create(DType::kF32, Shape{simd::ConvTransposePackedWeightFloats(g)}));
+  simd::PackConvTransposeWeights(g, w, packed.data<float>());
   auto state = std::make_shared<PreparedState>();
   state->tensors.push_back(std::move(packed));
   return std::shared_ptr<const PreparedState>(std::move(state));

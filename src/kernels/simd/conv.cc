@@ -79,14 +79,19 @@ int64_t ConvTileColumns(int64_t K) {
   return std::clamp<int64_t>(cols, kMinTileColumns, kMaxTileColumns);
 }
 
+int64_t ConvPackedWeightFloats(const ConvGeometry& g) {
+  if (ConvAlgorithmFor(g) == ConvAlgorithm::kDepthwise) return g.G * g.OCg * g.K();
+  return g.G * PackedAFloats(g.OCg, g.K());
+}
+
 void PackConvWeights(const ConvGeometry& g, const float* w, float* packed) {
   const int64_t K = g.K();
-  for (int64_t grp = 0; grp < g.G; ++grp) {
-    const float* src = w + grp * g.OCg * K;
-    float* dst = packed + grp * K * g.OCg;
-    for (int64_t m = 0; m < g.OCg; ++m)
-      for (int64_t k = 0; k < K; ++k) dst[k * g.OCg + m] = src[m * K + k];
+  if (ConvAlgorithmFor(g) == ConvAlgorithm::kDepthwise) {
+    std::memcpy(packed, w, sizeof(float) * static_cast<size_t>(g.G * g.OCg * K));
+    return;
   }
+  for (int64_t grp = 0; grp < g.G; ++grp)
+    PackA(w + grp * g.OCg * K, g.OCg, K, K, 1, packed + grp * PackedAFloats(g.OCg, K));
 }
 
 namespace {
@@ -261,9 +266,8 @@ void ConvF32(Isa isa, const ConvGeometry& g, const float* x, const float* packed
     a.M = g.OCg;
     a.N = count;
     a.K = K;
-    a.a = packed_w + grp * K * g.OCg;  // W_g stored transposed: A(m, k) = a[k * OCg + m]
-    a.a_row_stride = 1;
-    a.a_k_stride = g.OCg;
+    a.a = packed_w + grp * PackedAFloats(g.OCg, K);  // W_g in the GEMM's packed-A layout
+    a.a_packed = true;
     a.packed_b = buf;
     a.c = y + (n * OC + grp * g.OCg) * P + p0;
     a.ldc = P;

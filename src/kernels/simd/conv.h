@@ -17,10 +17,10 @@
 //  - kDepthwise: one input and one output channel per group (C == G == OC), 1-D or 2-D: each
 //    output row is vectorized over the output width, the chain over the kernel positions.
 //
-// Weights (PackConvWeights; target-neutral, R5): per group, W_g transposed, K x OCg:
-//     packed[(g * K + k) * OCg + m] = w[(g * OCg + m) * K + k]
-// — the GEMM reads it in place as its A operand (A stored transposed), and for one output channel
-// per group it is the raw weight layout. Thread-safe.
+// Weights (PackConvWeights; target-neutral, R5): kGemm: per group, W_g (OCg x K) in the GEMM's
+// packed-A layout (gemm.h PackA: groups of 12 output channels, k-major), at g * PackedAFloats(OCg, K)
+// — the GEMM reads it in place as its A operand, each 12-row micro-panel contiguous; kDepthwise:
+// the raw weight layout. Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -56,8 +56,8 @@ ConvAlgorithm ConvAlgorithmFor(const ConvGeometry& g);
 // packed tile (K x tile floats) stays cache-resident. A function of K only.
 int64_t ConvTileColumns(int64_t K);
 
-// Floats of the packed weights: G * OCg * K.
-inline int64_t ConvPackedWeightFloats(const ConvGeometry& g) { return g.G * g.OCg * g.K(); }
+// Floats of the packed weights: G * PackedAFloats(OCg, K) (kGemm), G * OCg * K (kDepthwise).
+int64_t ConvPackedWeightFloats(const ConvGeometry& g);
 
 // Packs raw weights w ([G * OCg, Cg, kernel...]) into the layout above.
 void PackConvWeights(const ConvGeometry& g, const float* w, float* packed);
