@@ -671,8 +671,32 @@ inline Q Requantize(int32_t acc, float multiplier, int32_t zp) {
 
 }  // namespace
 
+namespace {
+
+// The prepared state of a constant f32/f16/bf16 weight W: W widened to f32, then pack(w, packed)
+// writes the `floats` floats of its packed form.
+template <typename PackFn>
+Result<std::shared_ptr<const PreparedState>> PackedWeightState(const Tensor& W, int64_t floats, PackFn pack) {
+  std::vector<float> storage;
+  const float* w = nullptr;
+  Status st = VisitDType<types::Bit(DType::kF32) | types::Bit(DType::kF16) | types::Bit(DType::kBF16)>(
+      W.dtype(), "W", [&](auto tag) {
+        w = AsF32<typename decltype(tag)::type>(W, &storage);
+        return Status::Ok();
+      });
+  IDEM_RETURN_IF_ERROR(st);
+  IDEM_ASSIGN_OR_RETURN(Tensor packed, Tensor::Create(DType::kF32, Shape{floats}));
+  pack(w, packed.data<float>());
+  auto state = std::make_shared<PreparedState>();
+  state->tensors.push_back(std::move(packed));
+  return std::shared_ptr<const PreparedState>(std::move(state));
+}
+
+}  // namespace
+
 // Load time: constant f32/f16/bf16 weights of a Conv, widened to f32 and packed in the layout of
-// kernels/simd/conv.h (per group, W_g transposed). Depends on W's shape and `group` only (R5).
+// kernels/simd/conv.h (per group, the GEMM's packed-A layout; depthwise: raw). Depends on W's
+// shape and `group` only (R5).
 Result<std::shared_ptr<const PreparedState>> PrepareConv(const PrepareContext& pc) {
   const Tensor* W = pc.constant_input(1);
   if (W == nullptr || W->rank() < 3 || W->rank() > 2 + simd::kConvMaxSpatial || !IsFloatWeight(W->dtype()))
@@ -684,23 +708,12 @@ Result<std::shared_ptr<const PreparedState>> PrepareConv(const PrepareContext& p
   g.Cg = W->dim(1);
   g.S = static_cast<int>(W->rank()) - 2;
   for (int d = 0; d < g.S; ++d) g.kernel[d] = W->dim(static_cast<size_t>(d) + 2);
-  std::vector<float> storage;
-  const float* w = nullptr;
-  Status st = VisitDType<types::Bit(DType::kF32) | types::Bit(DType::kF16) | types::Bit(DType::kBF16)>(
-      W->dtype(), "W", [&](auto tag) {
-        w = AsF32<typename decltype(tag)::type>(*W, &storage);
-        return Status::Ok();
-      });
-  IDEM_RETURN_IF_ERROR(st);
-  IDEM_ASSIGN_OR_RETURN(Tensor packed, Tensor::Create(DType::kF32, Shape{simd::ConvPackedWeightFloats(g)}));
-  simd::PackConvWeights(g, w, packed.data<float>());
-  auto state = std::make_shared<PreparedState>();
-  state->tensors.push_back(std::move(packed));
-  return std::shared_ptr<const PreparedState>(std::move(state));
+  return PackedWeightState(*W, simd::ConvPackedWeightFloats(g),
+                           [&](const float* w, float* packed) { simd::PackConvWeights(g, w, packed); });
 }
 
 // Load time: constant f32/f16/bf16 weights of a ConvTranspose, widened to f32 and packed in the
-// layout of kernels/simd/conv_transpose.h (per group, per tap class, transposed). Depends on W's
+// layout of kernels/simd/conv_transpose.h (per group, per tap class, packed-A layout). Depends on W's
 // shape, `group`, `strides` and `dilations` only (R5), not on pads or the input shape.
 Result<std::shared_ptr<const PreparedState>> PrepareConvTranspose(const PrepareContext& pc) {
   const Tensor* W = pc.constant_input(1);
@@ -721,19 +734,8 @@ Result<std::shared_ptr<const PreparedState>> PrepareConvTranspose(const PrepareC
     for (int d = 0; d < g.S; ++d) dst[d] = given ? a->ints[static_cast<size_t>(d)] : 1;
   }
   if (!simd::ConvTransposeSimdSupported(g)) return std::shared_ptr<const PreparedState>();
-  std::vector<float> storage;
-  const float* w = nullptr;
-  Status st = VisitDType<types::Bit(DType::kF32) | types::Bit(DType::kF16) | types::Bit(DType::kBF16)>(
-      W->dtype(), "W", [&](auto tag) {
-        w = AsF32<typename decltype(tag)::type>(*W, &storage);
-        return Status::Ok();
-      });
-  IDEM_RETURN_IF_ERROR(st);
-  IDEM_ASSIGN_OR_RETURN(Tensor packed, Tensor::Create(DType::kF32, Shape{simd::ConvTransposePackedWeightFloats(g)}));
-  simd::PackConvTransposeWeights(g, w, packed.data<float>());
-  auto state = std::make_shared<PreparedState>();
-  state->tensors.push_back(std::move(packed));
-  return std::shared_ptr<const PreparedState>(std::move(state));
+  return PackedWeightState(*W, simd::ConvTransposePackedWeightFloats(g),
+                           [&](const float* w, float* packed) { simd::PackConvTransposeWeights(g, w, packed); });
 }
 
 Status Conv(KernelContext& ctx) { return FloatConv(ctx, /*transpose=*/false); }
