@@ -51,13 +51,14 @@ std::vector<Shape> Shapes() {
   return s;
 }
 
-// Allocated as idem's tensors and prepared weights are (idem::AllocateAlignedBytes: 64-byte
-// aligned, huge pages from 2 MiB). A std::vector of this size is only 16-byte aligned, which
-// splits every vector load across two cache lines. OpenBLAS gets the same buffers.
+// Allocated as idem's tensors are (idem::AllocateAlignedBytes: 64-byte aligned; a std::vector of
+// this size is only 16-byte aligned, which splits every vector load across two cache lines). idem's
+// packed B is a prepared weight, long-lived: huge pages like CreateLongLived. OpenBLAS gets plain
+// 64-byte aligned A, B and C.
 using Buffer = idem::AlignedArray<float>;
 
-Buffer Zeros(int64_t n) {
-  Buffer v = idem::AllocateAlignedArray<float>(static_cast<size_t>(std::max<int64_t>(n, 1)));
+Buffer Zeros(int64_t n, bool huge_pages = false) {
+  Buffer v = idem::AllocateAlignedArray<float>(static_cast<size_t>(std::max<int64_t>(n, 1)), huge_pages);
   std::memset(v.get(), 0, sizeof(float) * static_cast<size_t>(n));
   return v;
 }
@@ -80,7 +81,7 @@ int g_threads = 1;
 void BM_IdemGemm(benchmark::State& state, Shape s, Isa isa) {
   const Buffer a = RandomMatrix(s.M, s.K, 1);
   const Buffer b = RandomMatrix(s.K, s.N, 2);
-  Buffer packed = Zeros(idem::simd::PackedBFloats(s.K, s.N));
+  Buffer packed = Zeros(idem::simd::PackedBFloats(s.K, s.N), /*huge_pages=*/true);
   idem::simd::PackB(b.get(), s.K, s.N, s.N, 1, packed.get());  // once, like constant weights
   Buffer c = Zeros(s.M * s.N);
   std::unique_ptr<idem::ThreadPool> pool;

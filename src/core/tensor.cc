@@ -55,17 +55,14 @@ bool PoisonUninitialized() {
 void SetPoisonUninitialized(bool on) { g_poison.store(on ? 1 : 0); }
 
 namespace {
-// Buffers of at least this size are 2 MiB aligned and asked to be backed by transparent huge
-// pages (madvise; a no-op where THP is off): a GEMM walking a few MiB of weights and activations
-// otherwise misses the first-level TLB on nearly every new row and panel (measured: 5-8 % of a
-// large GEMM's time on this VM). Speed only; the bytes are the same.
+// Huge-page buffers (AllocateAlignedBytes): 2 MiB aligned from this size on.
 constexpr size_t kHugePage = size_t{2} << 20;
 constexpr size_t kHugePageThreshold = kHugePage;
 
 }  // namespace
 
-void* AllocateAlignedBytes(size_t bytes) {
-  if (bytes >= kHugePageThreshold) {
+void* AllocateAlignedBytes(size_t bytes, bool huge_pages) {
+  if (huge_pages && bytes >= kHugePageThreshold) {
     const size_t alloc = (bytes + kHugePage - 1) / kHugePage * kHugePage;
     void* p = std::aligned_alloc(kHugePage, alloc);
 #if defined(MADV_HUGEPAGE)
@@ -79,7 +76,7 @@ void* AllocateAlignedBytes(size_t bytes) {
 
 void AlignedFree::operator()(void* p) const { std::free(p); }
 
-Result<std::shared_ptr<Buffer>> Buffer::Allocate(DType dtype, int64_t count, bool zero) {
+Result<std::shared_ptr<Buffer>> Buffer::Allocate(DType dtype, int64_t count, bool zero, bool huge_pages) {
   if (count < 0) return InvalidArgument("negative element count ", count);
   const size_t elem = DTypeSize(dtype);
   if (elem == 0) return InvalidArgument("cannot allocate elements of type ", DTypeOnnxName(dtype));
@@ -89,7 +86,7 @@ Result<std::shared_ptr<Buffer>> Buffer::Allocate(DType dtype, int64_t count, boo
   b->dtype_ = dtype;
   b->count_ = count;
   b->bytes_ = static_cast<size_t>(count) * elem;
-  b->data_ = AllocateAlignedBytes(b->bytes_);
+  b->data_ = AllocateAlignedBytes(b->bytes_, huge_pages && dtype != DType::kString);
   if (b->data_ == nullptr) return OutOfMemory("could not allocate ", b->bytes_, " bytes");
   b->owned_ = true;
   if (dtype == DType::kString) {
@@ -120,10 +117,10 @@ Buffer::~Buffer() {
   std::free(data_);
 }
 
-Result<Tensor> Tensor::Allocate(DType dtype, Shape shape, bool zero) {
+Result<Tensor> Tensor::Allocate(DType dtype, Shape shape, bool zero, bool huge_pages) {
   const int64_t n = NumElements(shape);
   if (n < 0) return InvalidArgument("invalid tensor shape ", ShapeToString(shape));
-  IDEM_ASSIGN_OR_RETURN(auto buf, Buffer::Allocate(dtype, n, zero));
+  IDEM_ASSIGN_OR_RETURN(auto buf, Buffer::Allocate(dtype, n, zero, huge_pages));
   Tensor t;
   t.dtype_ = dtype;
   t.shape_ = std::move(shape);
@@ -133,6 +130,10 @@ Result<Tensor> Tensor::Allocate(DType dtype, Shape shape, bool zero) {
 }
 
 Result<Tensor> Tensor::Create(DType dtype, Shape shape) { return Allocate(dtype, std::move(shape), true); }
+
+Result<Tensor> Tensor::CreateLongLived(DType dtype, Shape shape) {
+  return Allocate(dtype, std::move(shape), /*zero=*/true, /*huge_pages=*/true);
+}
 
 Result<Tensor> Tensor::CreateUninitialized(DType dtype, Shape shape) {
   return Allocate(dtype, std::move(shape), false);

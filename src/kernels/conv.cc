@@ -685,7 +685,7 @@ Result<std::shared_ptr<const PreparedState>> PackedWeightState(const Tensor& W, 
         return Status::Ok();
       });
   IDEM_RETURN_IF_ERROR(st);
-  IDEM_ASSIGN_OR_RETURN(Tensor packed, Tensor::Create(DType::kF32, Shape{floats}));
+  IDEM_ASSIGN_OR_RETURN(Tensor packed, Tensor::CreateLongLived(DType::kF32, Shape{floats}));
   pack(w, packed.data<float>());
   auto state = std::make_shared<PreparedState>();
   state->tensors.push_back(std::move(packed));

@@ -128,7 +128,7 @@ Result<const Tensor*> F32Input(const KernelContext& ctx, size_t i, const char* w
 Result<Tensor> PackWeights(const Tensor& B, bool trans_b, ThreadPool* pool) {
   const int64_t K = trans_b ? B.dim(1) : B.dim(0);
   const int64_t N = trans_b ? B.dim(0) : B.dim(1);
-  IDEM_ASSIGN_OR_RETURN(Tensor packed, Tensor::Create(DType::kF32, Shape{simd::PackedBFloats(K, N)}));
+  IDEM_ASSIGN_OR_RETURN(Tensor packed, Tensor::CreateLongLived(DType::kF32, Shape{simd::PackedBFloats(K, N)}));
   simd::PackB(B.data<float>(), K, N, trans_b ? 1 : N, trans_b ? K : 1, packed.data<float>(), pool);
   return packed;
 }

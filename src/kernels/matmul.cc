@@ -182,7 +182,7 @@ Result<std::shared_ptr<const PreparedState>> PackConstantB(const PrepareContext&
     IDEM_RETURN_IF_ERROR(st);
     b = widened.data();
   }
-  IDEM_ASSIGN_OR_RETURN(Tensor packed, Tensor::Create(DType::kF32, Shape{simd::PackedBFloats(K, N)}));
+  IDEM_ASSIGN_OR_RETURN(Tensor packed, Tensor::CreateLongLived(DType::kF32, Shape{simd::PackedBFloats(K, N)}));
   simd::PackB(b, K, N, k_stride, n_stride, packed.data<float>(), pc.pool());
   auto state = std::make_shared<PreparedState>();
   state->tensors.push_back(std::move(packed));

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -229,6 +230,40 @@ const std::vector<ConvCase>& Cases() {
       {{1, 4, 5, 6, 7}, {4, 1, 3, 3, 3}, 4, {1, 1, 1}, {1, 1, 1}, {1, 1, 1, 1, 1, 1}, false},
       // A kernel larger than the input: some outputs read only padding.
       {{1, 2, 3, 3}, {3, 2, 5, 5}, 1, {1, 1}, {1, 1}, {2, 2, 2, 2}, true},
+      // Depthwise, narrow planes (rows of at most 16, stride 1, OW == W: the AVX-512 direct path):
+      // MobileNetV2's 7x7 and 14x14, a row of exactly 16, 5x5 (kernel size not 9), dilation 2,
+      // 1-D, and more planes than jobs.
+      {{2, 20, 7, 7}, {20, 1, 3, 3}, 20, {1, 1}, {1, 1}, {1, 1, 1, 1}, true},
+      {{1, 18, 14, 14}, {18, 1, 3, 3}, 18, {1, 1}, {1, 1}, {1, 1, 1, 1}, false},
+      {{1, 5, 16, 16}, {5, 1, 3, 3}, 5, {1, 1}, {1, 1}, {1, 1, 1, 1}, true},
+      {{1, 7, 11, 13}, {7, 1, 5, 5}, 7, {1, 1}, {1, 1}, {2, 2, 2, 2}, true},
+      {{1, 6, 9, 9}, {6, 1, 3, 3}, 6, {1, 1}, {2, 2}, {2, 2, 2, 2}, false},
+      {{1, 10, 15}, {10, 1, 3}, 10, {1}, {1}, {1, 1}, true},
+      {{1, 150, 7, 7}, {150, 1, 3, 3}, 150, {1, 1}, {1, 1}, {1, 1, 1, 1}, true},
+      // Depthwise 3x3, stride 1, OW == W, rows of 3..8 vectors (in place row by row on AVX-512): a
+      // full last vector, a last vector of one lane and an odd row count, 8 vectors, dilation 2,
+      // pads only below.
+      {{1, 6, 9, 56}, {6, 1, 3, 3}, 6, {1, 1}, {1, 1}, {1, 1, 1, 1}, true},
+      {{1, 5, 7, 33}, {5, 1, 3, 3}, 5, {1, 1}, {1, 1}, {1, 1, 1, 1}, false},
+      {{1, 3, 5, 128}, {3, 1, 3, 3}, 3, {1, 1}, {1, 1}, {1, 1, 1, 1}, true},
+      {{1, 4, 8, 40}, {4, 1, 3, 3}, 4, {1, 1}, {2, 2}, {2, 2, 2, 2}, true},
+      {{1, 3, 9, 40}, {3, 1, 3, 3}, 3, {1, 1}, {1, 1}, {0, 1, 2, 1}, false},
+      // Depthwise 3x3 / 2, pads 1, in place on AVX-512 (rows of one vector, or large planes: odd
+      // sizes, ragged row ends, a last kernel row below the input).
+      {{1, 9, 14, 14}, {9, 1, 3, 3}, 9, {2, 2}, {1, 1}, {1, 1, 1, 1}, true},
+      {{1, 12, 7, 7}, {12, 1, 3, 3}, 12, {2, 2}, {1, 1}, {1, 1, 1, 1}, false},
+      {{1, 3, 91, 95}, {3, 1, 3, 3}, 3, {2, 2}, {1, 1}, {1, 1, 1, 1}, true},
+      // Depthwise through the scratch rows: 3x3 / 2 of mid size, a row of 17, OW != W
+      // (asymmetric pads, pads beyond the kernel's reach).
+      {{1, 5, 28, 30}, {5, 1, 3, 3}, 5, {2, 2}, {1, 1}, {1, 1, 1, 1}, false},
+      {{1, 4, 16, 17}, {4, 1, 3, 3}, 4, {1, 1}, {1, 1}, {1, 1, 1, 1}, true},
+      {{1, 5, 10, 12}, {5, 1, 3, 3}, 5, {1, 1}, {1, 1}, {1, 0, 1, 0}, true},
+      {{1, 3, 5, 5}, {3, 1, 3, 3}, 3, {1, 1}, {1, 1}, {2, 2, 2, 2}, false},
+      // GEMM with few columns (all packed first): row blocks (OCg >= 48) in whole 12-row groups, two
+      // samples; and 1x1 with a short chain into a large output (output prefetch).
+      {{1, 256, 7, 7}, {300, 256, 1, 1}, 1, {1, 1}, {1, 1}, {0, 0, 0, 0}, true},
+      {{2, 160, 7, 7}, {960, 160, 1, 1}, 1, {1, 1}, {1, 1}, {0, 0, 0, 0}, true},
+      {{1, 16, 96, 96}, {64, 16, 1, 1}, 1, {1, 1}, {1, 1}, {0, 0, 0, 0}, true},
   };
   return cases;
 }
@@ -242,6 +277,10 @@ TEST(SimdConvTest, SampleOfABatchIsBitwiseItsBatchOfOne) {
   CheckBatch({{1, 19, 13, 11}, {21, 19, 3, 3}, 1, {1, 1}, {1, 1}, {1, 1, 1, 1}, true}, 7);
   CheckBatch({{1, 24, 19, 23}, {24, 1, 3, 3}, 24, {2, 2}, {1, 1}, {1, 0, 1, 0}, true}, 8);
   CheckBatch({{1, 40, 9, 11}, {35, 40, 1, 1}, 1, {1, 1}, {1, 1}, {0, 0, 0, 0}, false}, 9);
+  CheckBatch({{1, 20, 7, 7}, {20, 1, 3, 3}, 20, {1, 1}, {1, 1}, {1, 1, 1, 1}, true}, 10);    // direct depthwise
+  CheckBatch({{1, 12, 14, 14}, {12, 1, 3, 3}, 12, {2, 2}, {1, 1}, {1, 1, 1, 1}, true}, 11);  // stride 2
+  CheckBatch({{1, 5, 7, 33}, {5, 1, 3, 3}, 5, {1, 1}, {1, 1}, {1, 1, 1, 1}, true}, 13);      // rows in place
+  CheckBatch({{1, 256, 7, 7}, {300, 256, 1, 1}, 1, {1, 1}, {1, 1}, {0, 0, 0, 0}, true}, 12);  // row blocks
 }
 
 // A padded term is fma(w, 0, acc) on every ISA: with +Inf weights and finite input, the outputs
@@ -362,6 +401,31 @@ TEST(SimdConvTest, AlgorithmDependsOnShapesOnly) {
     EXPECT_EQ(t % simd::kGemmPanel, 0);
     EXPECT_GE(t, simd::kGemmPanel);
     EXPECT_LE(t, 512);
+  }
+  // The GEMM blocks of few-column convolutions: whole row groups or all rows, pairs of panels or
+  // all columns, and the same answer however often asked.
+  for (const auto& [ng, M, P, K] : std::vector<std::array<int64_t, 4>>{
+           {1, 960, 49, 160}, {1, 160, 49, 960}, {1, 1280, 49, 320}, {1, 96, 196, 576}, {1, 24, 3136, 96},
+           {2, 300, 49, 256}, {8, 64, 49, 64}, {1, 1, 1, 1}}) {
+    const simd::ConvGemmGrid grid = simd::ConvGemmBlocks(ng, M, P, K);
+    EXPECT_TRUE(grid.rows == M || (grid.pack_all && grid.rows % simd::kGemmPackRows == 0)) << M << " rows " << grid.rows;
+    if (grid.pack_all) {
+      EXPECT_EQ(grid.cols, P);
+    } else {
+      EXPECT_EQ(grid.cols % 16, 0) << P << " cols " << grid.cols;
+      EXPECT_LE(grid.cols, simd::ConvTileColumns(K));
+    }
+    EXPECT_GE(grid.rows, 1);
+    EXPECT_GE(grid.cols, 1);
+    const simd::ConvGemmGrid again = simd::ConvGemmBlocks(ng, M, P, K);
+    EXPECT_EQ(again.rows, grid.rows);
+    EXPECT_EQ(again.cols, grid.cols);
+    EXPECT_EQ(again.pack_all, grid.pack_all);
+  }
+  for (const auto& [planes, fmas] : std::vector<std::array<int64_t, 2>>{{960, 441}, {32, 112896}, {1, 9}, {7, 100}}) {
+    const int64_t per_job = simd::DwPlanesPerJob(planes, fmas);
+    EXPECT_GE(per_job, 1);
+    EXPECT_LE(per_job, std::max<int64_t>(planes, 1));
   }
 }
 

@@ -14,6 +14,7 @@
 #if HWY_ONCE
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -31,15 +32,41 @@ using DepthwiseFn = void (*)(const ConvGeometry&, const float*, const float*, co
                              const ConvOutputOp*, FusedActSpanFn);
 
 int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t RoundUp(int64_t a, int64_t m) { return CeilDiv(a, m) * m; }
+
+// ConvGemmBlocks: at least kConvTasks tasks where the shapes allow, each of at least
+// kConvMinTaskFmas FMAs. Row blocks (at least kConvSplitRowsFrom rows, no fewer than the columns,
+// and at most kPackAllMaxFloats packed columns) are whole kConvRowGroup groups: the row groups of
+// the packed weights (gemm.h PackA), one AVX-512 microkernel call or two AVX2 ones.
+// Column tiles shrink only for at most kShrinkTilesMaxWeights weights (every tile reads them all).
+constexpr int64_t kConvTasks = 8;
+constexpr int64_t kConvMinTaskFmas = int64_t{1} << 18;
+constexpr int64_t kConvRowGroup = kGemmPackRows;
+constexpr int64_t kConvSplitRowsFrom = 4 * kConvRowGroup;
+constexpr int64_t kPackAllMaxFloats = int64_t{1} << 20;
+constexpr int64_t kShrinkTilesMaxWeights = int64_t{1} << 18;
 
 // Tile constants (shape-only, R5): about 1 MB of packed columns per tile, 128..512 columns (the
 // GEMM blocks K itself; fewer columns per tile would re-stream the weights too often).
 constexpr int64_t kTileFloats = int64_t{1} << 18;
 constexpr int64_t kMinTileColumns = 128;
 constexpr int64_t kMaxTileColumns = 512;
-// With fewer (sample, group, column tile) tasks than this, the tasks run one after the other and
-// each GEMM is parallel instead (only speed differs: every output's chain is the same).
-constexpr int64_t kMinOuterTasks = 8;
+// Weight prefetching (PrefetchWeights) for tasks of at most this many weights (more would not
+// stay in L2 until the GEMM reaches them); of the column tiles of a (sample, group), the first
+// kPrefetchWeightsTiles (the first task of each of two threads) do it.
+constexpr int64_t kPrefetchWeightsMaxFloats = int64_t{1} << 18;
+constexpr int64_t kPrefetchWeightsTiles = 2;
+// Output prefetching (PrefetchOutput) for chains of at most kPrefetchOutMaxK into outputs of at
+// least kPrefetchOutMinFloats.
+constexpr int64_t kPrefetchOutMaxK = 64;
+constexpr int64_t kPrefetchOutMinFloats = int64_t{1} << 19;
+// Packing jobs of the pack-all path: about this many floats each.
+constexpr int64_t kPackJobFloats = int64_t{1} << 14;
+
+// Depthwise jobs: at least kDwJobFmas FMAs each (one job allocates and pads a scratch), and at
+// least kDwMinJobs jobs when there are that many planes.
+constexpr int64_t kDwJobFmas = int64_t{1} << 16;
+constexpr int64_t kDwMinJobs = 8;
 
 DepthwiseFn DepthwiseFor(Isa isa) {
   DepthwiseFn fn = nullptr;
@@ -72,6 +99,38 @@ int64_t ConvGeometry::KernelSize() const {
 ConvAlgorithm ConvAlgorithmFor(const ConvGeometry& g) {
   if (g.Cg == 1 && g.OCg == 1 && g.S <= 2) return ConvAlgorithm::kDepthwise;
   return ConvAlgorithm::kGemm;
+}
+
+int64_t DwPlanesPerJob(int64_t planes, int64_t plane_fmas) {
+  const int64_t by_work = CeilDiv(kDwJobFmas, std::max<int64_t>(plane_fmas, 1));
+  return std::max<int64_t>(1, std::min(by_work, CeilDiv(planes, kDwMinJobs)));
+}
+
+ConvGemmGrid ConvGemmBlocks(int64_t ng, int64_t M, int64_t P, int64_t K) {
+  ConvGemmGrid grid;
+  const int64_t k = std::max<int64_t>(K, 1);
+  grid.rows = std::max<int64_t>(M, 1);
+  grid.cols = ConvTileColumns(K);
+  if (ng * CeilDiv(P, grid.cols) >= kConvTasks) return grid;
+  const int64_t want = CeilDiv(kConvTasks, std::max<int64_t>(ng, 1));  // blocks per (sample, group)
+  if (M >= kConvSplitRowsFrom && M >= P && ng * PackedBFloats(K, P) <= kPackAllMaxFloats) {
+    // More output channels than positions: all columns packed first, then row blocks (each task
+    // reads only its rows of the weights), balanced, in whole row groups.
+    grid.pack_all = true;
+    grid.cols = std::max<int64_t>(P, 1);
+    const int64_t min_rows = CeilDiv(kConvMinTaskFmas, grid.cols * k);
+    const int64_t nr = std::max<int64_t>(1, std::min(want, M / std::max(min_rows, kConvRowGroup)));
+    const int64_t per = CeilDiv(M, nr);
+    grid.rows = RoundUp(per, kConvRowGroup);
+    return grid;
+  }
+  // Otherwise smaller column tiles (each task packs its own) of whole pairs of panels, when the
+  // weights every tile reads again are few.
+  if (M * k <= kShrinkTilesMaxWeights) {
+    const int64_t min_cols = CeilDiv(kConvMinTaskFmas, std::max<int64_t>(M, 1) * k);
+    grid.cols = std::min(grid.cols, RoundUp(std::max(CeilDiv(P, want), min_cols), 2 * kGemmPanel));
+  }
+  return grid;
 }
 
 int64_t ConvTileColumns(int64_t K) {
@@ -116,23 +175,35 @@ PaddedInput MakePaddedInput(const ConvGeometry& g) {
   return pi;
 }
 
-// Copies `channels` input planes into padded planes (zeros around).
+// Copies `channels` input planes into padded planes (zeros around): each padded row is written
+// once (pads zeroed, body copied).
 void PadPlanes(const ConvGeometry& g, const PaddedInput& pi, const float* x, int64_t channels, float* dst) {
   const int last = g.S - 1;
-  const int64_t W = g.in[last];
+  const int64_t W = g.in[last], Wp = pi.dims[last];
   const int64_t in_plane = g.InPlane();
-  const int64_t rows = in_plane / std::max<int64_t>(W, 1);
+  const int64_t rows = pi.plane / std::max<int64_t>(Wp, 1);  // padded rows per plane
+  const int64_t head = g.pads[last], tail = Wp - head - W;
   for (int64_t c = 0; c < channels; ++c) {
     float* out = dst + c * pi.plane;
-    std::fill(out, out + pi.plane, 0.0f);
     for (int64_t r = 0; r < rows; ++r) {
-      int64_t rem = r, off = g.pads[last], stride = pi.dims[last];
+      float* row = out + r * Wp;
+      // The input row of padded row r (coordinates of the outer dims), if it is not padding.
+      int64_t rem = r, src = 0, stride = 1;
+      bool body = true;
       for (int d = last; d-- > 0;) {
-        off += (rem % g.in[d] + g.pads[d]) * stride;
-        rem /= g.in[d];
-        stride *= pi.dims[d];
+        const int64_t i = rem % pi.dims[d] - g.pads[d];
+        rem /= pi.dims[d];
+        body = body && i >= 0 && i < g.in[d];
+        src += i * stride;
+        stride *= g.in[d];
       }
-      std::memcpy(out + off, x + c * in_plane + r * W, sizeof(float) * static_cast<size_t>(W));
+      if (!body) {
+        std::fill(row, row + Wp, 0.0f);
+        continue;
+      }
+      std::fill(row, row + head, 0.0f);
+      std::memcpy(row + head, x + c * in_plane + src * W, sizeof(float) * static_cast<size_t>(W));
+      std::fill(row + head + W, row + head + W + tail, 0.0f);
     }
   }
 }
@@ -153,25 +224,24 @@ std::vector<int64_t> KernelOffsets(const ConvGeometry& g, const PaddedInput& pi)
   return koff;
 }
 
-// colbase[c] for output positions p0 + c: the offset of the window's first element.
+// colbase[c] for output positions p0 + c: the offset of the window's first element. Walks the
+// positions in order: along the last dim by its stride, recomputed at each row start.
 void ColumnBases(const ConvGeometry& g, const PaddedInput& pi, int64_t p0, int64_t count, int64_t* colbase) {
-  int64_t coord[kConvMaxSpatial];
-  int64_t rem = p0;
-  for (int d = g.S; d-- > 0;) {
-    coord[d] = rem % g.out[d];
-    rem /= g.out[d];
-  }
-  for (int64_t c = 0; c < count; ++c) {
-    int64_t off = 0, stride = 1;
-    for (int d = g.S; d-- > 0;) {
-      off += coord[d] * g.strides[d] * stride;
+  const int last = g.S - 1;
+  const int64_t OW = g.out[last], sl = g.strides[last];
+  int64_t row = p0 / OW, ow = p0 % OW;  // row: index over the outer output dims
+  for (int64_t c = 0; c < count;) {
+    int64_t rem = row, off = 0, stride = pi.dims[last];
+    for (int d = last; d-- > 0;) {
+      off += (rem % g.out[d]) * g.strides[d] * stride;
+      rem /= g.out[d];
       stride *= pi.dims[d];
     }
-    colbase[c] = off;
-    for (int d = g.S; d-- > 0;) {  // next position, row-major
-      if (++coord[d] < g.out[d]) break;
-      coord[d] = 0;
-    }
+    const int64_t n = std::min(count - c, OW - ow);
+    for (int64_t j = 0; j < n; ++j) colbase[c + j] = off + (ow + j) * sl;
+    c += n;
+    ow = 0;
+    ++row;
   }
 }
 
@@ -183,6 +253,25 @@ PackTileFn PackTileFor(Isa isa) {
   if (isa == Isa::kAvx512) fn = IDEM_SIMD_AVX512_FN(PackConvTile);
   IDEM_CHECK(fn != nullptr && IsaSupported(isa), "SIMD convolution called for ISA ", IsaName(isa));
   return fn;
+}
+
+// Brings `floats` contiguous weights towards L2 before a GEMM reads them: cold weights otherwise
+// arrive one demand miss per micro-panel start (the hardware prefetchers stop at page ends).
+void PrefetchWeights(const float* a, int64_t floats) {
+  const uintptr_t lo = reinterpret_cast<uintptr_t>(a) & ~uintptr_t{63};
+  const uintptr_t hi = reinterpret_cast<uintptr_t>(a + floats);
+  for (uintptr_t q = lo; q < hi; q += 64) __builtin_prefetch(reinterpret_cast<const void*>(q), 0, 2);
+}
+
+// Requests the output rows [0, rows) x [0, cols) (row r at c + r * ldc) for writing. For short
+// chains into a large output the GEMM is bound by its store misses (one per output line, a
+// handful of FMAs apart); requested together they overlap.
+void PrefetchOutput(float* c, int64_t ldc, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const uintptr_t lo = reinterpret_cast<uintptr_t>(c + r * ldc) & ~uintptr_t{63};
+    const uintptr_t hi = reinterpret_cast<uintptr_t>(c + r * ldc + cols - 1);
+    for (uintptr_t q = lo; q <= hi; q += 64) __builtin_prefetch(reinterpret_cast<const void*>(q), 1, 2);
+  }
 }
 
 // Slack after a padded input, so that vector loads of the stride-2 path may read past its end.
@@ -249,31 +338,40 @@ void ConvF32(Isa isa, const ConvGeometry& g, const float* x, const float* packed
   const int64_t xp_total = g.N * C * plane + (pi.copy ? kPadSlack : 0);
   const std::vector<int64_t> koff = KernelOffsets(g, pi);
   const int64_t sl = g.strides[g.S - 1];
-  const int64_t tile_cols = ConvTileColumns(K);
+  const int64_t ng = g.N * g.G;
+  // Tasks: column tiles (each packs its tile and runs all rows), or with few columns and many
+  // rows, all columns packed first and row blocks (ConvGemmBlocks: shapes only).
+  const ConvGemmGrid grid = ConvGemmBlocks(ng, g.OCg, P, K);
+  const int64_t tile_cols = grid.cols;
+  const bool pack_all = grid.pack_all;
   const int64_t tiles_p = CeilDiv(P, tile_cols);
-  const int64_t tasks = g.N * g.G * tiles_p;
-  const size_t buf_floats = static_cast<size_t>(std::max<int64_t>(PackedBFloats(K, tile_cols), 1));
-  auto run = [&](int64_t t, float* buf, int64_t* colbase, ThreadPool* inner) {
-    const int64_t pi_t = t % tiles_p;
-    const int64_t grp = (t / tiles_p) % g.G;
-    const int64_t n = t / tiles_p / g.G;
-    const int64_t p0 = pi_t * tile_cols;
-    const int64_t count = std::min(tile_cols, P - p0);
+  const int64_t tiles = ng * tiles_p;
+  // Short chains into an output larger than L2: request each task's output lines up front.
+  const bool prefetch_out = K <= kPrefetchOutMaxK && g.N * OC * P >= kPrefetchOutMinFloats;
+  // Packs columns [p0, p0 + count) of (sample n, group grp) into `dst` (panel layout).
+  auto pack_columns = [&](int64_t n, int64_t grp, int64_t p0, int64_t count, int64_t* colbase, float* dst) {
     const int64_t first = (n * C + grp * g.Cg) * plane;
     ColumnBases(g, pi, p0, count, colbase);
-    pack(xp_all + first, xp_total - first, koff.data(), K, colbase, count, sl, buf);
+    pack(xp_all + first, xp_total - first, koff.data(), K, colbase, count, sl, dst);
+  };
+  // Output rows [m0, m0 + rows) x columns [p0, p0 + count) of (n, grp) from their packed columns
+  // (prefetch_a: prefetch the weights first).
+  auto gemm = [&](int64_t n, int64_t grp, int64_t m0, int64_t rows, int64_t p0, int64_t count,
+                  const float* packed_b, bool prefetch_a = true) {
     GemmF32Args a;
-    a.M = g.OCg;
+    a.M = rows;
     a.N = count;
     a.K = K;
-    a.a = packed_w + grp * PackedAFloats(g.OCg, K);  // W_g in the GEMM's packed-A layout
+    // W_g in the GEMM's packed-A layout; m0 is a multiple of its 12-row groups.
+    a.a = packed_w + grp * PackedAFloats(g.OCg, K) + m0 * K;
     a.a_packed = true;
-    a.packed_b = buf;
-    a.c = y + (n * OC + grp * g.OCg) * P + p0;
+    a.packed_b = packed_b;
+    const int64_t first_out = (n * OC + grp * g.OCg + m0) * P + p0;
+    a.c = y + first_out;
     a.ldc = P;
     if (bias != nullptr) {
       a.epilogue.bias_kind = GemmBias::kPerRow;
-      a.epilogue.bias = bias + grp * g.OCg;
+      a.epilogue.bias = bias + grp * g.OCg + m0;
     }
     a.epilogue.activation = gemm_act;
     if (gemm_act == GemmActivation::kClip) {
@@ -282,7 +380,6 @@ void ConvF32(Isa isa, const ConvGeometry& g, const float* x, const float* packed
     }
     FusedActHook hook;  // C(m, n) of this GEMM is y[first_out + m * P + n]; the residual alike
     if (use_hook) {
-      const int64_t first_out = (n * OC + grp * g.OCg) * P + p0;
       hook.span = span;
       hook.act = op->act;
       hook.addend = op->residual != nullptr ? op->residual + first_out : nullptr;
@@ -290,19 +387,49 @@ void ConvF32(Isa isa, const ConvGeometry& g, const float* x, const float* packed
       a.epilogue.post.fn = &FusedActPostStore;
       a.epilogue.post.ctx = &hook;
     }
-    GemmF32PackedB(isa, a, inner);
+    if (prefetch_a && rows * K <= kPrefetchWeightsMaxFloats) PrefetchWeights(a.a, PackedAFloats(rows, K));
+    if (prefetch_out) PrefetchOutput(a.c, P, rows, count);
+    GemmF32PackedB(isa, a, nullptr);
   };
-  if (tasks >= kMinOuterTasks || pool == nullptr) {
-    ParallelForRange(pool, tasks, 1, [&](int64_t t0, int64_t t1) {
+  if (!pack_all) {
+    // Each task packs one column tile (cache-resident) and runs all its rows.
+    const size_t buf_floats = static_cast<size_t>(std::max<int64_t>(PackedBFloats(K, tile_cols), 1));
+    ParallelForRange(pool, tiles, 1, [&](int64_t t0, int64_t t1) {
       auto buf = hwy::AllocateAligned<float>(buf_floats);
       std::vector<int64_t> colbase(static_cast<size_t>(tile_cols));
-      for (int64_t t = t0; t < t1; ++t) run(t, buf.get(), colbase.data(), nullptr);
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t p0 = (t % tiles_p) * tile_cols;
+        const int64_t count = std::min(tile_cols, P - p0);
+        const int64_t grp = (t / tiles_p) % g.G, n = t / tiles_p / g.G;
+        pack_columns(n, grp, p0, count, colbase.data(), buf.get());
+        // The weights stay in L2 (or L3) for the later tiles: only the first ones prefetch them.
+        gemm(n, grp, 0, g.OCg, p0, count, buf.get(), t % tiles_p < kPrefetchWeightsTiles);
+      }
     });
-  } else {
-    auto buf = hwy::AllocateAligned<float>(buf_floats);
-    std::vector<int64_t> colbase(static_cast<size_t>(tile_cols));
-    for (int64_t t = 0; t < tasks; ++t) run(t, buf.get(), colbase.data(), pool);
+    return;
   }
+  // All columns of every (sample, group) packed first, in parallel runs of panels; then row blocks.
+  const int64_t panels = CeilDiv(P, kGemmPanel);
+  const int64_t ng_floats = PackedBFloats(K, P);
+  auto packed = hwy::AllocateAligned<float>(static_cast<size_t>(std::max<int64_t>(ng * ng_floats, 1)));
+  const int64_t pack_panels = std::max<int64_t>(1, kPackJobFloats / std::max<int64_t>(K * kGemmPanel, 1));
+  const int64_t pack_jobs_ng = CeilDiv(panels, pack_panels);
+  ParallelForRange(pool, ng * pack_jobs_ng, 1, [&](int64_t j0, int64_t j1) {
+    std::vector<int64_t> colbase(static_cast<size_t>(pack_panels * kGemmPanel));
+    for (int64_t j = j0; j < j1; ++j) {
+      const int64_t i = j / pack_jobs_ng;
+      const int64_t p0 = (j % pack_jobs_ng) * pack_panels * kGemmPanel;
+      const int64_t count = std::min(pack_panels * kGemmPanel, P - p0);
+      pack_columns(i / g.G, i % g.G, p0, count, colbase.data(), packed.get() + i * ng_floats + p0 * K);
+    }
+  });
+  const int64_t row_blocks = CeilDiv(g.OCg, grid.rows);
+  ParallelForRange(pool, ng * row_blocks, 1, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t i = t / row_blocks, m0 = (t % row_blocks) * grid.rows;
+      gemm(i / g.G, i % g.G, m0, std::min(grid.rows, g.OCg - m0), 0, P, packed.get() + i * ng_floats);
+    }
+  });
 }
 
 }  // namespace idem::simd

@@ -10,12 +10,15 @@
 // above, so the choice never changes a bit):
 //  - kGemm: per (sample, group), Y_g (OCg x P) = W_g (OCg x K) · col (K x P), K = Cg * prod(kernel),
 //    P = prod(out). The input is copied once into zero-padded planes (read in place when nothing
-//    is padded, e.g. 1x1 / stride 1). The columns are cut into tiles of ConvTileColumns(K)
-//    positions; each tile's im2col is written straight into the GEMM's 16-column panel layout
-//    (kernels/simd/gemm.h; vector copies for panels within one output row at stride 1 or 2,
-//    gathers otherwise), and the GEMM core (bias per row) runs on it.
-//  - kDepthwise: one input and one output channel per group (C == G == OC), 1-D or 2-D: each
-//    output row is vectorized over the output width, the chain over the kernel positions.
+//    is padded, e.g. 1x1 / stride 1). The im2col is written straight into the GEMM's 16-column
+//    panel layout (kernels/simd/gemm.h; vector copies for runs of columns at stride 1 or 2,
+//    gathers otherwise), and the GEMM core (bias per row) runs on it. Threads take the tasks of
+//    ConvGemmBlocks: column tiles that pack themselves, or row blocks over all columns packed
+//    first (few columns, many output channels: the 7x7 and 14x14 layers of mobile networks).
+//    Each task prefetches its weights (when cold, they would arrive one demand miss per
+//    micro-panel) and, for short chains into large outputs, its output.
+//  - kDepthwise: one input and one output channel per group (C == G == OC), 1-D or 2-D:
+//    vectorized over output positions, the chain over the kernel positions (conv-inl.h).
 //
 // Weights (PackConvWeights; target-neutral, R5): kGemm: per group, W_g (OCg x K) in the GEMM's
 // packed-A layout (gemm.h PackA: groups of 12 output channels, k-major), at g * PackedAFloats(OCg, K)
@@ -55,6 +58,22 @@ ConvAlgorithm ConvAlgorithmFor(const ConvGeometry& g);
 // Output positions per GEMM column tile (a multiple of 16, 128..512) for chain length K: the
 // packed tile (K x tile floats) stays cache-resident. A function of K only.
 int64_t ConvTileColumns(int64_t K);
+
+// Depthwise: the (sample, channel) planes one parallel job takes, from the plane count and the
+// FMAs per plane (a function of the shapes only; every plane's arithmetic is the same anyway).
+int64_t DwPlanesPerJob(int64_t planes, int64_t plane_fmas);
+
+// The GEMM tasks of a convolution (a function of samples x groups `ng`, OCg, P and K only):
+// column tiles of `cols` positions with all `rows` (= OCg) output channels, each task packing its
+// own tile; or (pack_all) all P columns of every (sample, group) packed first, then tasks of `rows`
+// output channels over all columns. Normally cols = ConvTileColumns(K); with fewer than 8 tiles,
+// the rows are split when there are many (>= 48, and >= P), else the tiles shrink (multiples of
+// 32) when the weights are few. Only the speed depends on it: every output's chain is the same.
+struct ConvGemmGrid {
+  int64_t cols = 0, rows = 0;
+  bool pack_all = false;
+};
+ConvGemmGrid ConvGemmBlocks(int64_t ng, int64_t M, int64_t P, int64_t K);
 
 // Floats of the packed weights: G * PackedAFloats(OCg, K) (kGemm), G * OCg * K (kDepthwise).
 int64_t ConvPackedWeightFloats(const ConvGeometry& g);
