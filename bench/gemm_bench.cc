@@ -154,36 +154,6 @@ __attribute__((target("avx2,fma"), noinline)) float FmaChains256(int64_t iters, 
   return out[0];
 }
 
-// The same FMA count with operands from L1: 4 broadcasts and 6 vector loads per 24 FMAs over a
-// 64-step block (a GEMM microkernel with everything cache-resident). On the Xeon VM this runs at
-// a higher rate than the register-only chains above (228 vs 215 GFLOP/s: the chains alone do not
-// reach the core's FMA throughput here), so "% of peak" in docs/performance.md is taken against
-// the larger of the two.
-__attribute__((target("avx512f"), noinline)) float FmaFromL1_512(int64_t iters, const float* a, const float* b) {
-  __m512 acc[4][6];
-  for (auto& row : acc)
-    for (auto& v : row) v = _mm512_setzero_ps();
-  for (int64_t it = 0; it < iters; ++it) {
-    for (int k = 0; k < 64; ++k) {
-      __m512 av[4];
-#pragma GCC unroll 4
-      for (int r = 0; r < 4; ++r) av[r] = _mm512_set1_ps(a[k * 4 + r]);
-#pragma GCC unroll 6
-      for (int j = 0; j < 6; ++j) {
-        const __m512 bv = _mm512_load_ps(b + (j * 64 + k) * 16);
-#pragma GCC unroll 4
-        for (int r = 0; r < 4; ++r) acc[r][j] = _mm512_fmadd_ps(av[r], bv, acc[r][j]);
-      }
-    }
-  }
-  __m512 sum = _mm512_setzero_ps();
-  for (auto& row : acc)
-    for (auto& v : row) sum = _mm512_add_ps(sum, v);
-  float out[16];
-  _mm512_storeu_ps(out, sum);
-  return out[0];
-}
-
 volatile int64_t g_peak_iters = 100000;
 volatile float g_peak_x = 0.999f, g_peak_y = 0.001f;
 
@@ -197,14 +167,6 @@ void BM_FmaPeak(benchmark::State& state, Isa isa) {
                                                 benchmark::Counter::kIsIterationInvariantRate);
 }
 
-void BM_FmaPeakFromL1(benchmark::State& state) {
-  const Buffer a = RandomMatrix(64, 4, 3);
-  const Buffer b = RandomMatrix(6 * 64, 16, 4);
-  const int64_t iters = g_peak_iters / 64;
-  for (auto _ : state) benchmark::DoNotOptimize(FmaFromL1_512(iters, a.get(), b.get()));
-  state.counters["GFLOPS"] = benchmark::Counter(static_cast<double>(iters) * 64 * 24 * 16 * 2 * 1e-9,
-                                                benchmark::Counter::kIsIterationInvariantRate);
-}
 #endif
 
 std::string ShapeName(const Shape& s) {
@@ -233,8 +195,6 @@ int main(int argc, char** argv) {
     if (idem::simd::IsaSupported(isa))
       benchmark::RegisterBenchmark(("fma_peak_" + std::string(idem::simd::IsaName(isa))).c_str(), BM_FmaPeak, isa)
           ->Unit(benchmark::kMicrosecond);
-  if (idem::simd::IsaSupported(Isa::kAvx512))
-    benchmark::RegisterBenchmark("fma_peak_avx512_from_l1", BM_FmaPeakFromL1)->Unit(benchmark::kMicrosecond);
 #endif
   for (const Shape& s : Shapes()) {
     for (Isa isa : {Isa::kAvx512, Isa::kAvx2}) {

@@ -322,7 +322,13 @@ inline void PackARows(const GemmF32Args& g, int64_t m0, int64_t m1, float* HWY_R
 inline void GemmTile(const GemmF32Args& g, const AView& av, const TileEpilogue& ep, int64_t m0, int64_t m1,
                      int64_t n0, int64_t n1) {
   const int64_t K = g.K;
-  const KBlocks kblocks = GemmKBlocks(K);
+  KBlocks kblocks = GemmKBlocks(K);
+  if (m1 - m0 == 1 && K > 0) {
+    // One row (a matrix-vector product): no A micro-panel to keep in L1, so one pass over each
+    // panel's whole K, B streaming once (measured +10 % on 1x768x768; the chains are the same).
+    kblocks.count = 1;
+    kblocks.kc = K;
+  }
   const int64_t p0 = n0 / kGemmPanel;
   const int64_t p1 = (n1 + kGemmPanel - 1) / kGemmPanel;
   const size_t b_panel_stride = static_cast<size_t>(K * kGemmPanel);
