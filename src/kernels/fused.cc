@@ -292,7 +292,7 @@ Status Attention(KernelContext& ctx) {
   out_shape.push_back(D);
   IDEM_ASSIGN_OR_RETURN(Tensor* Y, ctx.AllocateOutputUninitialized(0, DType::kF32, out_shape));
   if (NumElements(score_shape) == 0 || Y->numel() == 0) return Status::Ok();
-  IDEM_ASSIGN_OR_RETURN(Tensor S, Tensor::Create(DType::kF32, score_shape));
+  IDEM_ASSIGN_OR_RETURN(Tensor S, Tensor::CreateUninitialized(DType::kF32, score_shape));  // the GEMM writes all
   const simd::Isa isa = simd::CurrentIsa();
   std::vector<int64_t> q_off(static_cast<size_t>(batches)), k_off(static_cast<size_t>(batches)),
       v_off(static_cast<size_t>(batches)), s_off(static_cast<size_t>(batches));
@@ -311,24 +311,29 @@ Status Attention(KernelContext& ctx) {
   // On a SIMD ISA, the softmax of a row is SoftmaxRow's order through the row primitives of
   // simd/reduce_simd.h: m = sequential max, e = exp(x - m) with s = CanonicalSum(e), y = e / s.
   const simd::ReduceKernels* rk = simd::ReduceKernelsFor(isa);
+  const int64_t mask_n_stride = mask != nullptr ? mask_strides[static_cast<size_t>(rank - 1)] : 0;
   ctx.ParallelFor(rows, grain, [&](int64_t begin, int64_t end) {
     std::vector<float> scratch(static_cast<size_t>(N));
     for (int64_t r = begin; r < end; ++r) {
       float* row = s + r * N;
-      for (int64_t n = 0; n < N; ++n) {
-        float v = scale_div ? row[n] / scale : row[n] * scale;
-        if (mask != nullptr) {
-          // Offset of score element (r, n) in the broadcast mask.
-          int64_t lin = r * N + n, off = 0;
-          for (int64_t d = rank - 1; d >= 0; --d) {
-            const int64_t extent = score_shape[static_cast<size_t>(d)];
-            off += (lin % extent) * mask_strides[static_cast<size_t>(d)];
-            lin /= extent;
-          }
-          if (mask_kind == 1) v = v + mask->data<float>()[off];
-          else v = mask->data<bool>()[off] ? v : fill;
+      // Offset in the broadcast mask of score element (r, 0); element (r, n) is n strides on.
+      int64_t mask_off = 0;
+      if (mask != nullptr) {
+        int64_t lin = r;
+        for (int64_t d = rank - 2; d >= 0; --d) {
+          const int64_t extent = score_shape[static_cast<size_t>(d)];
+          mask_off += (lin % extent) * mask_strides[static_cast<size_t>(d)];
+          lin /= extent;
         }
-        row[n] = v;
+      }
+      if (mask_kind == 1) {
+        const float* add = mask->data<float>() + mask_off;
+        for (int64_t n = 0; n < N; ++n) row[n] = (scale_div ? row[n] / scale : row[n] * scale) + add[n * mask_n_stride];
+      } else if (mask_kind == 2) {
+        const bool* keep = mask->data<bool>() + mask_off;
+        for (int64_t n = 0; n < N; ++n) row[n] = keep[n * mask_n_stride] ? (scale_div ? row[n] / scale : row[n] * scale) : fill;
+      } else {
+        for (int64_t n = 0; n < N; ++n) row[n] = scale_div ? row[n] / scale : row[n] * scale;
       }
       if (rk != nullptr) {
         const float m = rk->max(row, N);

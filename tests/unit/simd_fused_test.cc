@@ -484,21 +484,26 @@ TEST(FusedKernels, FusedConvRejectsAResidualOfTheWrongShape) {
 
 // Attention (SIMD row softmax on the SIMD ISAs) == MatMul, Mul, Add / Where, Softmax, MatMul run
 // op by op on the scalar ISA, on every ISA and thread count; rows of 37 scores (ragged vectors).
+// Masks: none; additive [2,1,1,37] (per sample and score column); Where [1,1,5,37] (per row and
+// column); additive [1,3,5,1] (per head and row, the same for every score column: stride 0).
 TEST(FusedKernels, AttentionEveryIsaAndThreadCountEqualsUnfusedBitwise) {
   const Tensor q = F32(RandomFloats(2 * 3 * 5 * 8, 400), {2, 3, 5, 8});
   const Tensor kt = F32(RandomFloats(2 * 3 * 8 * 37, 401), {2, 3, 8, 37});
   const Tensor v = F32(RandomFloats(2 * 3 * 37 * 4, 402), {2, 3, 37, 4});
   const Tensor add_mask = F32(RandomFloats(2 * 37, 403, true), {2, 1, 1, 37});
+  const Tensor row_mask = F32(RandomFloats(3 * 5, 404, true), {1, 3, 5, 1});
   Tensor where_mask = Tensor::Make(DType::kBool, {1, 1, 5, 37});
   for (int i = 0; i < 5 * 37; ++i) where_mask.data<bool>()[i] = i % 37 <= (i / 37) * 7;
   const float scale = 0.35355339f, fill = -3.4028234663852886e+38f;
-  for (int mask_kind = 0; mask_kind < 3; ++mask_kind) {
-    SCOPED_TRACE(mask_kind);
+  for (int variant = 0; variant < 4; ++variant) {
+    SCOPED_TRACE(variant);
+    const int mask_kind = variant == 3 ? 1 : variant;
+    const Tensor& additive = variant == 3 ? row_mask : add_mask;
     std::vector<uint32_t> want;
     {
       IsaScope scalar(Isa::kScalar);
       Tensor s = Binary("Mul", Binary("MatMul", q, kt), Scalar(scale));
-      if (mask_kind == 1) s = Binary("Add", s, add_mask);
+      if (mask_kind == 1) s = Binary("Add", s, additive);
       if (mask_kind == 2) {
         Op where("Where", 17);
         where.In(where_mask).In(s).In(Scalar(fill));
@@ -513,7 +518,7 @@ TEST(FusedKernels, AttentionEveryIsaAndThreadCountEqualsUnfusedBitwise) {
         Op op("Attention", 1, "idem");
         op.Attr("scale", FloatAttr(scale)).Attr("mask_kind", IntAttr(mask_kind)).Attr("fill", FloatAttr(fill));
         op.In(q).In(kt).In(v);
-        if (mask_kind == 1) op.In(add_mask);
+        if (mask_kind == 1) op.In(additive);
         if (mask_kind == 2) op.In(where_mask);
         const Status st = op.Run(&pool);
         ASSERT_TRUE(st.ok()) << st.message();
