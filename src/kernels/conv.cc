@@ -421,13 +421,34 @@ simd::ConvGeometry Geometry(const ConvPlan& p) {
   return g;
 }
 
-// Weights packed at load (PrepareConv), or nullptr if the node has none of this size.
-const float* PreparedConvWeights(const KernelContext& ctx, const simd::ConvGeometry& g) {
+// Weights packed at load (PrepareConv / PrepareConvTranspose): the prepared state's one f32
+// tensor, or nullptr if the node has none of `floats` floats.
+const float* PreparedWeights(const KernelContext& ctx, int64_t floats) {
   const PreparedState* st = ctx.prepared();
   if (st == nullptr || st->tensors.size() != 1) return nullptr;
   const Tensor& t = st->tensors[0];
-  if (t.dtype() != DType::kF32 || t.numel() != simd::ConvPackedWeightFloats(g)) return nullptr;
+  if (t.dtype() != DType::kF32 || t.numel() != floats) return nullptr;
   return t.data<float>();
+}
+
+// The f32 output buffer of a SIMD convolution into Y: Y itself for f32, else `storage`, which
+// StoreOutput then rounds into Y (f16/bf16 compute in f32 and round once on store).
+template <typename T>
+float* OutputF32(Tensor* Y, std::vector<float>* storage) {
+  if constexpr (std::is_same_v<T, float>) {
+    return Y->data<float>();
+  } else {
+    storage->resize(static_cast<size_t>(Y->numel()));
+    return storage->data();
+  }
+}
+
+template <typename T>
+void StoreOutput(const std::vector<float>& storage, Tensor* Y) {
+  if constexpr (!std::is_same_v<T, float>) {
+    T* dst = Y->data<T>();
+    for (int64_t i = 0; i < Y->numel(); ++i) dst[i] = Store<T>(storage[static_cast<size_t>(i)]);
+  }
 }
 
 // Conv on a SIMD ISA (kernels/simd/conv.h): the same chain per element as the reference.
@@ -437,7 +458,7 @@ Status SimdConv(KernelContext& ctx, simd::Isa isa, const ConvPlan& p, const Tens
   const simd::ConvGeometry g = Geometry(p);
   std::vector<float> x_storage, w_storage, packed, y_storage;
   const float* x = AsF32<T>(X, &x_storage);
-  const float* w = PreparedConvWeights(ctx, g);
+  const float* w = PreparedWeights(ctx, simd::ConvPackedWeightFloats(g));
   if (w == nullptr) {
     const float* raw = AsF32<T>(W, &w_storage);
     if (simd::ConvAlgorithmFor(g) == simd::ConvAlgorithm::kDepthwise) {
@@ -448,29 +469,10 @@ Status SimdConv(KernelContext& ctx, simd::Isa isa, const ConvPlan& p, const Tens
       w = packed.data();
     }
   }
-  float* y = nullptr;
-  if constexpr (std::is_same_v<T, float>) {
-    y = Y->data<float>();
-  } else {
-    y_storage.resize(static_cast<size_t>(Y->numel()));
-    y = y_storage.data();
-  }
+  float* y = OutputF32<T>(Y, &y_storage);
   simd::ConvF32(isa, g, x, w, bias, y, ctx.pool(), op);
-  if constexpr (!std::is_same_v<T, float>) {
-    T* dst = Y->data<T>();
-    for (int64_t i = 0; i < Y->numel(); ++i) dst[i] = Store<T>(y_storage[static_cast<size_t>(i)]);
-  }
+  StoreOutput<T>(y_storage, Y);
   return Status::Ok();
-}
-
-// ConvTranspose weights packed at load (PrepareConvTranspose), or nullptr if there are none of
-// this size.
-const float* PreparedConvTransposeWeights(const KernelContext& ctx, const simd::ConvGeometry& g) {
-  const PreparedState* st = ctx.prepared();
-  if (st == nullptr || st->tensors.size() != 1) return nullptr;
-  const Tensor& t = st->tensors[0];
-  if (t.dtype() != DType::kF32 || t.numel() != simd::ConvTransposePackedWeightFloats(g)) return nullptr;
-  return t.data<float>();
 }
 
 // ConvTranspose on a SIMD ISA (kernels/simd/conv_transpose.h): the same chain per element as the
@@ -481,24 +483,15 @@ Status SimdConvTranspose(KernelContext& ctx, simd::Isa isa, const ConvPlan& p, c
   const simd::ConvGeometry g = Geometry(p);
   std::vector<float> x_storage, w_storage, packed, y_storage;
   const float* x = AsF32<T>(X, &x_storage);
-  const float* w = PreparedConvTransposeWeights(ctx, g);
+  const float* w = PreparedWeights(ctx, simd::ConvTransposePackedWeightFloats(g));
   if (w == nullptr) {
     packed.resize(static_cast<size_t>(simd::ConvTransposePackedWeightFloats(g)));
     simd::PackConvTransposeWeights(g, AsF32<T>(W, &w_storage), packed.data());
     w = packed.data();
   }
-  float* y = nullptr;
-  if constexpr (std::is_same_v<T, float>) {
-    y = Y->data<float>();
-  } else {
-    y_storage.resize(static_cast<size_t>(Y->numel()));
-    y = y_storage.data();
-  }
+  float* y = OutputF32<T>(Y, &y_storage);
   simd::ConvTransposeF32(isa, g, x, w, bias, y, ctx.pool());
-  if constexpr (!std::is_same_v<T, float>) {
-    T* dst = Y->data<T>();
-    for (int64_t i = 0; i < Y->numel(); ++i) dst[i] = Store<T>(y_storage[static_cast<size_t>(i)]);
-  }
+  StoreOutput<T>(y_storage, Y);
   return Status::Ok();
 }
 

@@ -4,8 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <functional>
+#include <string>
 #include <vector>
 
+#include "core/thread_pool.h"
 #include "kernels/simd/isa.h"
 
 namespace idem::testing {
@@ -39,5 +43,28 @@ class IsaScope {
  private:
   simd::Isa saved_;
 };
+
+// run(prepared, pool) on the scalar ISA without a pool is the reference; on every SIMD ISA with
+// 2 threads, unprepared and prepared, it must give the same floats bitwise. `what` names the case
+// in failure messages.
+inline void ExpectSimdEqualsScalar(const std::function<std::vector<float>(bool, ThreadPool*)>& run,
+                                   const std::string& what) {
+  std::vector<float> ref;
+  {
+    IsaScope scalar(simd::Isa::kScalar);
+    ref = run(false, nullptr);
+  }
+  ASSERT_FALSE(ref.empty()) << what;
+  for (simd::Isa isa : SupportedSimdIsas()) {
+    IsaScope scope(isa);
+    ThreadPool pool(2);
+    for (bool prepared : {false, true}) {
+      const std::vector<float> got = run(prepared, &pool);
+      ASSERT_EQ(got.size(), ref.size()) << what;
+      EXPECT_EQ(std::memcmp(got.data(), ref.data(), sizeof(float) * ref.size()), 0)
+          << what << ", " << simd::IsaName(isa) << ", prepared " << prepared;
+    }
+  }
+}
 
 }  // namespace idem::testing

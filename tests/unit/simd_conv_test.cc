@@ -329,22 +329,7 @@ TEST(SimdConvTest, HalfTypesAreBitwiseTheScalarReference) {
         EXPECT_TRUE(st.ok()) << st.message();
         return st.ok() ? HalfValues(op.out(0)) : std::vector<float>{};
       };
-      std::vector<float> ref;
-      {
-        IsaScope scalar(Isa::kScalar);
-        ref = run(false, nullptr);
-      }
-      ASSERT_FALSE(ref.empty());
-      for (Isa isa : SupportedSimdIsas()) {
-        IsaScope scope(isa);
-        ThreadPool pool(2);
-        for (bool prepared : {false, true}) {
-          const std::vector<float> got = run(prepared, &pool);
-          ASSERT_EQ(got.size(), ref.size());
-          EXPECT_EQ(std::memcmp(got.data(), ref.data(), sizeof(float) * ref.size()), 0)
-              << simd::IsaName(isa) << (bf16 ? " bf16" : " f16") << " prepared " << prepared;
-        }
-      }
+      ExpectSimdEqualsScalar(run, bf16 ? "bf16" : "f16");
     }
   }
 }
