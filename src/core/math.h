@@ -34,6 +34,7 @@
 #define IDEM_CORE_MATH_H_
 
 #include <bit>
+#include <cmath>
 #include <cstdint>
 
 namespace idem::math {
@@ -206,6 +207,18 @@ float gelu_tanh(float x);
 double gelu_tanh(double x);
 float silu(float x);
 double silu(double x);
+
+// The piecewise activations, one scalar definition for the elementwise ops, the fused kernels'
+// epilogues and the GEMM epilogue (kernels/simd/math-inl.h's ReluF32, LeakyReluF32, ClipF32,
+// Saturate01 and HardSigmoidF32 are their per-lane twins). NaN passes through every compare.
+inline float relu(float x) { return x < 0.0f ? 0.0f : x; }
+inline float leaky_relu(float x, float alpha) { return x < 0.0f ? alpha * x : x; }
+inline float clip(float x, float lo, float hi) {
+  const float above = x < lo ? lo : x;
+  return above > hi ? hi : above;
+}
+inline float saturate01(float x) { return x < 0.0f ? 0.0f : x > 1.0f ? 1.0f : x; }
+inline float hard_sigmoid(float x, float alpha, float beta) { return saturate01(std::fma(alpha, x, beta)); }
 
 }  // namespace idem::math
 

@@ -23,7 +23,6 @@
 namespace idem::simd {
 namespace {
 
-float Saturate01(float v) { return v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v; }
 
 template <ElemType kT>
 using Raw = std::conditional_t<kT == ElemType::kF32, float, uint16_t>;
@@ -129,7 +128,7 @@ const char* BinaryF32OpName(BinaryF32Op op) {
 float UnaryF32Scalar(UnaryF32Op op, const UnaryF32Params& p, float x) {
   switch (op) {
     case UnaryF32Op::kRelu:
-      return x < 0.0f ? 0.0f : x;
+      return math::relu(x);
     case UnaryF32Op::kAbs:
       return math::abs(x);
     case UnaryF32Op::kNeg:
@@ -163,7 +162,7 @@ float UnaryF32Scalar(UnaryF32Op op, const UnaryF32Params& p, float x) {
     case UnaryF32Op::kSign:
       return x > 0.0f ? 1.0f : x < 0.0f ? -1.0f : x;
     case UnaryF32Op::kLeakyRelu:
-      return x < 0.0f ? p.alpha * x : x;
+      return math::leaky_relu(x, p.alpha);
     case UnaryF32Op::kThresholdedRelu:
       return x > p.alpha ? x : 0.0f;
     case UnaryF32Op::kElu:
@@ -173,15 +172,13 @@ float UnaryF32Scalar(UnaryF32Op op, const UnaryF32Params& p, float x) {
     case UnaryF32Op::kCelu:
       return x > 0.0f ? x : p.alpha * math::expm1(x / p.alpha);
     case UnaryF32Op::kHardSigmoid:
-      return Saturate01(std::fma(p.alpha, x, p.beta));
+      return math::hard_sigmoid(x, p.alpha, p.beta);
     case UnaryF32Op::kHardSwish:
-      return x * Saturate01(std::fma(1.0f / 6.0f, x, 0.5f));
+      return x * math::saturate01(std::fma(1.0f / 6.0f, x, 0.5f));
     case UnaryF32Op::kSoftsign:
       return x / (1.0f + math::abs(x));
-    case UnaryF32Op::kClip: {
-      const float above = x < p.lo ? p.lo : x;
-      return above > p.hi ? p.hi : above;
-    }
+    case UnaryF32Op::kClip:
+      return math::clip(x, p.lo, p.hi);
     case UnaryF32Op::kGelu:
       return math::gelu(x);
     case UnaryF32Op::kGeluTanh:

@@ -72,23 +72,19 @@ float FusedActivationScalar(const FusedActivation& act, float x) {
     case FusedActKind::kNone:
       return x;
     case FusedActKind::kRelu:
-      return x < 0.0f ? 0.0f : x;
+      return math::relu(x);
     case FusedActKind::kLeakyRelu:
-      return x < 0.0f ? act.a * x : x;
-    case FusedActKind::kClip: {
-      const float above = x < act.a ? act.a : x;
-      return above > act.b ? act.b : above;
-    }
+      return math::leaky_relu(x, act.a);
+    case FusedActKind::kClip:
+      return math::clip(x, act.a, act.b);
     case FusedActKind::kSigmoid:
       return math::sigmoid(x);
     case FusedActKind::kTanh:
       return math::tanh(x);
-    case FusedActKind::kHardSigmoid: {
-      const float v = std::fma(act.a, x, act.b);
-      return v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
-    }
+    case FusedActKind::kHardSigmoid:
+      return math::hard_sigmoid(x, act.a, act.b);
     case FusedActKind::kSiLU:
-      return x * math::sigmoid(x);
+      return math::silu(x);
     case FusedActKind::kGelu:
       return GeluScalar(act.gelu, x);
   }

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 
+#include "core/math.h"
 #include "core/thread_pool.h"
 #include "kernels/simd/isa.h"
 
@@ -90,11 +91,10 @@ inline float GemmEpilogueScalar(const GemmEpilogue& e, float acc, int64_t m, int
     case GemmActivation::kNone:
       break;
     case GemmActivation::kRelu:
-      x = x < 0.0f ? 0.0f : x;
+      x = math::relu(x);
       break;
     case GemmActivation::kClip:
-      x = x < e.clip_lo ? e.clip_lo : x;
-      x = x > e.clip_hi ? e.clip_hi : x;
+      x = math::clip(x, e.clip_lo, e.clip_hi);
       break;
   }
   if (e.post.fn != nullptr) e.post.fn(e.post.ctx, &x, 1, m, n, 1, 1);

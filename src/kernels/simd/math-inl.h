@@ -592,9 +592,11 @@ HWY_INLINE V SiluF32(D d, V x) {
   return hn::Mul(x, SigmoidF32(d, x));
 }
 
-// The piecewise activations, one definition for the elementwise ops (elementwise-inl.h) and the
-// fused kernels' epilogues (fused_act-inl.h), so that fusing an activation changes no bit. Each is
-// the formula of its scalar op in kernels/elementwise_unary.cc; NaN passes through every compare.
+// The piecewise activations, one definition for the elementwise ops (elementwise-inl.h), the
+// fused kernels' epilogues (fused_act-inl.h) and the GEMM register epilogue, so that fusing an
+// activation changes no bit. Each lane is idem::math::relu / leaky_relu / clip / saturate01 /
+// hard_sigmoid (core/math.h), the formulas of the scalar ops in kernels/elementwise_unary.cc; NaN
+// passes through every compare.
 
 // Relu: x < 0 ? 0 : x.
 template <class D, class V>
