@@ -110,6 +110,22 @@ inline void MeanVarianceSimd(const simd::ReduceKernels& k, const float* x, int64
   *var = k.sum_square_dev(x, n, mu) / cn;
 }
 
+// fn(i, x_row, y_row) for the rows i in [0, rows) of n contiguous elements, in parallel, through
+// f32 views of the rows (RowF32 / OutRowF32, then FlushRow: f16/bf16 are widened and rounded once).
+template <typename T, typename Fn>
+void ForEachRowF32(const KernelContext& ctx, const T* xd, T* yd, int64_t rows, int64_t n, Fn fn) {
+  ctx.ParallelFor(rows, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(1, n)),
+                  [&](int64_t begin, int64_t end) {
+    std::vector<float> in_scratch, out_scratch;
+    for (int64_t i = begin; i < end; ++i) {
+      const float* xr = RowF32(xd + i * n, n, in_scratch);
+      float* yr = OutRowF32(yd + i * n, n, out_scratch);
+      fn(i, xr, yr);
+      FlushRow(yr, n, yd + i * n);
+    }
+  });
+}
+
 // LayerNormalization rows [begin, end) with the SIMD primitives (the scalar path's formulas).
 template <typename T>
 void LayerNormRowsSimd(const simd::ReduceKernels& k, const T* xd, T* yd, int64_t n, int64_t begin, int64_t end,
@@ -306,16 +322,9 @@ Status BatchNormalization(KernelContext& ctx) {
     for (size_t q = 0; q < var.size(); ++q) inv_std[q] = C{1} / std::sqrt(var[q] + eps);
     if constexpr (std::is_same_v<C, float>) {
       if (const simd::ReduceKernels* k = spatial ? SimdFor<C>() : nullptr) {
-        ctx.ParallelFor(l.n * l.c, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(1, l.spatial)),
-                        [&](int64_t begin, int64_t end) {
-          std::vector<float> in_scratch, out_scratch;
-          for (int64_t nc = begin; nc < end; ++nc) {
-            const size_t q = static_cast<size_t>(nc % l.c);
-            const float* xr = RowF32(xd + nc * l.spatial, l.spatial, in_scratch);
-            float* yr = OutRowF32(yd + nc * l.spatial, l.spatial, out_scratch);
-            k->normalize_affine_uniform(xr, l.spatial, mean[q], inv_std[q], p[0][q], p[1][q], yr);
-            FlushRow(yr, l.spatial, yd + nc * l.spatial);
-          }
+        ForEachRowF32(ctx, xd, yd, l.n * l.c, l.spatial, [&](int64_t nc, const float* xr, float* yr) {
+          const size_t q = static_cast<size_t>(nc % l.c);
+          k->normalize_affine_uniform(xr, l.spatial, mean[q], inv_std[q], p[0][q], p[1][q], yr);
         });
         return Status::Ok();
       }
@@ -358,19 +367,12 @@ Status InstanceNormalization(KernelContext& ctx) {
     const C eps = static_cast<C>(epsilon);
     if constexpr (std::is_same_v<C, float>) {
       if (const simd::ReduceKernels* k = SimdFor<C>()) {
-        ctx.ParallelFor(l.n * l.c, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(1, l.spatial)),
-                        [&](int64_t begin, int64_t end) {
-          std::vector<float> in_scratch, out_scratch;
-          for (int64_t nc = begin; nc < end; ++nc) {
-            const size_t c = static_cast<size_t>(nc % l.c);
-            const float* xr = RowF32(xd + nc * l.spatial, l.spatial, in_scratch);
-            float* yr = OutRowF32(yd + nc * l.spatial, l.spatial, out_scratch);
-            float mean, var;
-            MeanVarianceSimd(*k, xr, l.spatial, &mean, &var);
-            const float inv_std = 1.0f / std::sqrt(var + eps);
-            k->normalize_affine_uniform(xr, l.spatial, mean, inv_std, sc[c], bs[c], yr);
-            FlushRow(yr, l.spatial, yd + nc * l.spatial);
-          }
+        ForEachRowF32(ctx, xd, yd, l.n * l.c, l.spatial, [&](int64_t nc, const float* xr, float* yr) {
+          const size_t c = static_cast<size_t>(nc % l.c);
+          float mean, var;
+          MeanVarianceSimd(*k, xr, l.spatial, &mean, &var);
+          const float inv_std = 1.0f / std::sqrt(var + eps);
+          k->normalize_affine_uniform(xr, l.spatial, mean, inv_std, sc[c], bs[c], yr);
         });
         return Status::Ok();
       }
